@@ -1,0 +1,209 @@
+/**
+ * The one place that reads the environment. Every variable is declared here with its
+ * validation and a fix-it hint; `loadConfig` reports every problem at once.
+ */
+import { z } from "zod";
+import { Vault, VaultError } from "./platform/vault.js";
+
+const GENERATE_SECRET = "generate one with `make init` or `openssl rand -base64 32`";
+
+const booleanString = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), "must start with postgres://");
+
+const base64Secret = z
+  .string()
+  .min(1)
+  .refine((value) => decodeBase64(value).length >= 32, `must be at least 32 bytes of base64; ${GENERATE_SECRET}`)
+  .transform((value) => decodeBase64(value));
+
+const commaList = z
+  .string()
+  .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean));
+
+interface VariableSpec {
+  schema: z.ZodType;
+  hint: string;
+}
+
+/** name → schema and what to do when it is wrong. Order is the order of `.env.example`. */
+const variables = {
+  NODE_ENV: { schema: z.enum(["production", "development", "test"]).default("production"), hint: "production, development or test" },
+  HOST: { schema: z.string().min(1).default("127.0.0.1"), hint: "the address the web process listens on" },
+  PORT: { schema: z.coerce.number().int().min(1).max(65535).default(3000), hint: "a TCP port, e.g. 3000" },
+  PUBLIC_URL: {
+    schema: z.string().url().transform((value) => value.replace(/\/+$/, "")),
+    hint: "the address users open, e.g. https://twinflow.example.com",
+  },
+  TRUST_PROXY: { schema: booleanString.default(false), hint: "true only when nginx (or another proxy) sets X-Forwarded-For" },
+  LOG_LEVEL: { schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"), hint: "info, warn, error or debug" },
+  DATABASE_URL: { schema: postgresUrl, hint: "postgres://twinflow_app:PASSWORD@127.0.0.1:5432/twinflow (the runtime role)" },
+  DATABASE_OWNER_URL: { schema: postgresUrl.optional(), hint: "postgres://twinflow_owner:PASSWORD@127.0.0.1:5432/twinflow (used by migrate and rotate-key only)" },
+  DATABASE_ADMIN_URL: {
+    schema: postgresUrl.default("postgres://postgres@127.0.0.1:5432/postgres"),
+    hint: "a superuser URL, used only by `twinflow bootstrap-db` to create the roles and the database",
+  },
+  DATABASE_POOL_MAX: { schema: z.coerce.number().int().min(1).max(200).default(10), hint: "connections per process, e.g. 10" },
+  REDIS_URL: { schema: z.string().url().refine((value) => /^rediss?:\/\//.test(value), "must start with redis:// or rediss://"), hint: "redis://:PASSWORD@127.0.0.1:6379/0" },
+  TWINFLOW_VAULT_KEYS: {
+    schema: z.string().min(1).superRefine((spec, refinement) => {
+      try {
+        Vault.fromSpec(spec);
+      } catch (err) {
+        refinement.addIssue({ code: "custom", message: err instanceof VaultError ? err.message : "not a key ring" });
+      }
+    }),
+    hint: "comma-separated keyId:base64key entries, newest first; generate a key with `make init` or `openssl rand -base64 32`",
+  },
+  SESSION_SECRET: { schema: base64Secret, hint: `signs session tokens and CSRF tokens; ${GENERATE_SECRET}` },
+  SESSION_IDLE_MINUTES: { schema: z.coerce.number().int().min(1).max(24 * 60).default(30), hint: "minutes of inactivity before a session ends, e.g. 30" },
+  SESSION_MAX_HOURS: { schema: z.coerce.number().int().min(1).max(24 * 30).default(12), hint: "hours after sign-in when a session ends regardless, e.g. 12" },
+  AUTH_MODE: { schema: z.enum(["builtin", "oidc"]).default("builtin"), hint: "builtin (email + password) or oidc (an external issuer such as Clerk)" },
+  OIDC_ISSUER: { schema: z.string().url().optional(), hint: "the issuer's exact `iss`, e.g. https://clerk.example.com" },
+  OIDC_JWKS_URL: { schema: z.string().url().optional(), hint: "e.g. https://clerk.example.com/.well-known/jwks.json" },
+  OIDC_AUDIENCE: { schema: z.string().min(1).optional(), hint: "the expected `aud` claim" },
+  OIDC_AUTHORIZED_PARTIES: { schema: commaList.optional(), hint: "comma-separated origins allowed in `azp`, e.g. https://twinflow.example.com" },
+  OIDC_ALGORITHMS: { schema: commaList.default(["RS256"]), hint: "comma-separated JWS algorithms, e.g. RS256,ES256" },
+  OIDC_TENANT_CLAIM: { schema: z.string().min(1).default("org_id"), hint: "claim naming the organization, e.g. org_id or o.id" },
+  OIDC_ROLE_CLAIM: { schema: z.string().min(1).default("org_role"), hint: "claim naming the organization role, e.g. org_role or o.rol" },
+  SECURITY_CONTACT: { schema: z.string().regex(/^(mailto:|https:\/\/)/).optional(), hint: "mailto:security@example.com or an https:// URL (security.txt Contact)" },
+  DEMO_PASSWORD: { schema: z.string().min(12).optional(), hint: "password of the demo account that `twinflow demo` creates (at least 12 characters)" },
+  SECURITY_POLICY_URL: { schema: z.string().url().optional(), hint: "an https:// URL of the disclosure policy (security.txt Policy)" },
+} satisfies Record<string, VariableSpec>;
+
+type Variables = typeof variables;
+type Parsed = { [K in keyof Variables]: z.output<Variables[K]["schema"]> };
+
+export interface OidcConfig {
+  issuer: string;
+  jwksUrl: string;
+  audience?: string;
+  authorizedParties?: string[];
+  algorithms: string[];
+  tenantClaim: string;
+  roleClaim: string;
+}
+
+export interface Config {
+  env: Parsed["NODE_ENV"];
+  host: string;
+  port: number;
+  publicUrl: string;
+  trustProxy: boolean;
+  logLevel: Parsed["LOG_LEVEL"];
+  databaseUrl: string;
+  databaseOwnerUrl: string | undefined;
+  databaseAdminUrl: string;
+  databasePoolMax: number;
+  redisUrl: string;
+  vaultKeys: string;
+  sessionSecret: Uint8Array;
+  sessionIdleSeconds: number;
+  sessionMaxAgeSeconds: number;
+  authMode: Parsed["AUTH_MODE"];
+  oidc: OidcConfig | undefined;
+  securityContact: string;
+  securityPolicyUrl: string | undefined;
+  demoPassword: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`TwinFlow cannot start; fix these settings (see .env.example):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const parsed: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(variables) as [string, VariableSpec][]) {
+    const raw = env[name] === "" ? undefined : env[name];
+    const result = spec.schema.safeParse(raw);
+    if (result.success) parsed[name] = result.data;
+    else problems.push(describeProblem(name, raw, result.error, spec.hint));
+  }
+  const values = parsed as Parsed;
+  if (problems.length === 0) problems.push(...crossChecks(values));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return toConfig(values);
+}
+
+function describeProblem(name: string, raw: string | undefined, error: z.ZodError, hint: string): string {
+  if (raw === undefined) return `${name} is missing: ${hint}`;
+  const reason = error.issues[0]?.message ?? "invalid";
+  return `${name} is invalid (${reason}): ${hint}`;
+}
+
+function crossChecks(values: Parsed): string[] {
+  const problems: string[] = [];
+  if (values.NODE_ENV === "production" && !hasPassword(values.REDIS_URL)) {
+    problems.push("REDIS_URL has no password: in production Redis must require one (redis://:PASSWORD@host:6379/0; `make init` generates REDIS_PASSWORD)");
+  }
+  if (values.NODE_ENV === "production" && !values.PUBLIC_URL.startsWith("https://")) {
+    problems.push("PUBLIC_URL must be https:// in production: session cookies are Secure and nginx terminates TLS");
+  }
+  if (values.AUTH_MODE === "oidc") {
+    for (const name of ["OIDC_ISSUER", "OIDC_JWKS_URL"] as const) {
+      if (!values[name]) problems.push(`${name} is missing: required when AUTH_MODE=oidc (${variables[name].hint})`);
+    }
+    if (!values.OIDC_AUDIENCE && !values.OIDC_AUTHORIZED_PARTIES?.length) {
+      problems.push("OIDC_AUDIENCE or OIDC_AUTHORIZED_PARTIES must be set when AUTH_MODE=oidc, so tokens minted for another application are refused");
+    }
+    const weak = values.OIDC_ALGORITHMS.filter((alg) => !/^(RS|PS|ES)(256|384|512)$|^EdDSA$/.test(alg));
+    if (weak.length > 0) problems.push(`OIDC_ALGORITHMS contains ${weak.join(", ")}: only asymmetric algorithms (RS256, PS256, ES256, EdDSA, …) are allowed`);
+  }
+  return problems;
+}
+
+function toConfig(values: Parsed): Config {
+  return {
+    env: values.NODE_ENV,
+    host: values.HOST,
+    port: values.PORT,
+    publicUrl: values.PUBLIC_URL,
+    trustProxy: values.TRUST_PROXY,
+    logLevel: values.LOG_LEVEL,
+    databaseUrl: values.DATABASE_URL,
+    databaseOwnerUrl: values.DATABASE_OWNER_URL,
+    databaseAdminUrl: values.DATABASE_ADMIN_URL,
+    databasePoolMax: values.DATABASE_POOL_MAX,
+    redisUrl: values.REDIS_URL,
+    vaultKeys: values.TWINFLOW_VAULT_KEYS,
+    sessionSecret: values.SESSION_SECRET,
+    sessionIdleSeconds: values.SESSION_IDLE_MINUTES * 60,
+    sessionMaxAgeSeconds: values.SESSION_MAX_HOURS * 3600,
+    authMode: values.AUTH_MODE,
+    oidc:
+      values.AUTH_MODE === "oidc"
+        ? {
+            issuer: values.OIDC_ISSUER!,
+            jwksUrl: values.OIDC_JWKS_URL!,
+            audience: values.OIDC_AUDIENCE,
+            authorizedParties: values.OIDC_AUTHORIZED_PARTIES,
+            algorithms: values.OIDC_ALGORITHMS,
+            tenantClaim: values.OIDC_TENANT_CLAIM,
+            roleClaim: values.OIDC_ROLE_CLAIM,
+          }
+        : undefined,
+    securityContact: values.SECURITY_CONTACT ?? `mailto:security@${new URL(values.PUBLIC_URL).hostname}`,
+    securityPolicyUrl: values.SECURITY_POLICY_URL,
+    demoPassword: values.DEMO_PASSWORD,
+  };
+}
+
+function hasPassword(url: string): boolean {
+  return new URL(url).password !== "";
+}
+
+function decodeBase64(value: string): Buffer {
+  return Buffer.from(value.replace(/-/g, "+").replace(/_/g, "/"), "base64");
+}
+
+/** The documented variable names, for `.env.example` checks. */
+export const CONFIG_VARIABLES = Object.keys(variables);

@@ -1,0 +1,118 @@
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../../../test/support/database.js";
+import { seedTenantGraph, type TenantGraph } from "../../../../test/support/fixtures.js";
+import { withTenant } from "./tenant.js";
+
+let db: TestDatabase;
+let tenantA: TenantGraph;
+let tenantB: TenantGraph;
+let tenantTables: string[];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  tenantA = await seedTenantGraph(db.owner, "Alpha");
+  tenantB = await seedTenantGraph(db.owner, "Bravo");
+  const { rows } = await db.owner.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.columns
+      WHERE table_schema = 'public' AND column_name = 'tenant_id' ORDER BY table_name`,
+  );
+  tenantTables = [...rows.map((row) => row.table_name), "tenants"];
+});
+
+afterAll(async () => {
+  await db.drop();
+});
+
+const countVisible = (client: pg.PoolClient, table: string, tenantId: string) =>
+  client
+    .query<{ n: number }>(`SELECT count(*)::int AS n FROM ${pg.escapeIdentifier(table)} WHERE ${table === "tenants" ? "id" : "tenant_id"} = $1`, [tenantId])
+    .then((result) => result.rows[0]!.n);
+
+describe("row-level security for the runtime role", () => {
+  it("covers every table that has a tenant_id, with RLS enabled and a policy", async () => {
+    expect(tenantTables.length).toBeGreaterThanOrEqual(11);
+    const { rows } = await db.owner.query<{ relname: string; relrowsecurity: boolean; policies: number }>(
+      `SELECT c.relname, c.relrowsecurity, (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relname = ANY($1)`,
+      [tenantTables],
+    );
+    expect(rows).toHaveLength(tenantTables.length);
+    for (const row of rows) expect({ table: row.relname, rls: row.relrowsecurity, policies: row.policies > 0 }).toEqual({ table: row.relname, rls: true, policies: true });
+  });
+
+  it("runs as a role that neither owns the tables nor bypasses RLS", async () => {
+    const { rows } = await db.runtime.query<{ rolbypassrls: boolean; rolsuper: boolean; owns: number }>(
+      `SELECT r.rolbypassrls, r.rolsuper,
+              (SELECT count(*)::int FROM pg_tables t WHERE t.schemaname = 'public' AND t.tableowner = current_user) AS owns
+         FROM pg_roles r WHERE r.rolname = current_user`,
+    );
+    expect(rows[0]).toEqual({ rolbypassrls: false, rolsuper: false, owns: 0 });
+  });
+
+  it("shows tenant B's context none of tenant A's rows, in any tenant table", async () => {
+    await withTenant(db.runtime, tenantB.tenantId, async (client) => {
+      for (const table of tenantTables) {
+        expect({ table, visible: await countVisible(client, table, tenantA.tenantId) }).toEqual({ table, visible: 0 });
+      }
+    });
+  });
+
+  it("shows a tenant its own rows in every tenant table", async () => {
+    await withTenant(db.runtime, tenantA.tenantId, async (client) => {
+      for (const table of tenantTables) {
+        expect({ table, visible: (await countVisible(client, table, tenantA.tenantId)) > 0 }).toEqual({ table, visible: true });
+      }
+    });
+  });
+
+  it("returns nothing from tenant tables when no tenant is set", async () => {
+    for (const table of tenantTables) {
+      const { rows } = await db.runtime.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${pg.escapeIdentifier(table)}`);
+      expect({ table, n: rows[0]!.n }).toEqual({ table, n: 0 });
+    }
+  });
+
+  it("rejects writing a row that carries another tenant's id", async () => {
+    const attempt = withTenant(db.runtime, tenantB.tenantId, (client) =>
+      client.query("INSERT INTO connections (tenant_id, provider, label) VALUES ($1, 'demo', 'sneaky')", [tenantA.tenantId]),
+    );
+    await expect(attempt).rejects.toMatchObject({ code: "42501" });
+    const { rows } = await db.owner.query("SELECT 1 FROM connections WHERE label = 'sneaky'");
+    expect(rows).toHaveLength(0);
+  });
+
+  it("cannot move another tenant's row into its own tenant, or change it", async () => {
+    await withTenant(db.runtime, tenantB.tenantId, async (client) => {
+      const moved = await client.query("UPDATE connections SET tenant_id = $1 WHERE id = $2", [tenantB.tenantId, tenantA.connectionId]);
+      expect(moved.rowCount).toBe(0);
+      const deleted = await client.query("DELETE FROM events WHERE tenant_id = $1", [tenantA.tenantId]);
+      expect(deleted.rowCount).toBe(0);
+    });
+    const { rows } = await db.owner.query("SELECT tenant_id FROM connections WHERE id = $1", [tenantA.connectionId]);
+    expect(rows[0]).toEqual({ tenant_id: tenantA.tenantId });
+  });
+
+  it("does not carry a tenant context to the next use of a pooled connection", async () => {
+    const pool = new pg.Pool({ connectionString: db.runtimeUrl, max: 1 });
+    try {
+      await withTenant(pool, tenantA.tenantId, (client) => client.query("SELECT 1"));
+      const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM connections");
+      expect(rows[0]!.n).toBe(0);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("refuses a tenant id that is not a UUID before touching the database", async () => {
+    await expect(withTenant(db.runtime, "' OR 1=1 --", async () => 1)).rejects.toThrow("tenant id must be a UUID");
+    await expect(withTenant(db.runtime, randomUUID(), async (client) => (await client.query("SELECT count(*)::int AS n FROM tenants")).rows[0])).resolves.toEqual({ n: 0 });
+  });
+
+  it("keeps the audit log append-only for the runtime role", async () => {
+    const attempt = withTenant(db.runtime, tenantA.tenantId, (client) => client.query("DELETE FROM audit_log"));
+    await expect(attempt).rejects.toMatchObject({ code: "42501" });
+  });
+});

@@ -1,0 +1,15 @@
+/** Where tests find Postgres (a superuser URL) and Redis: the TEST_* variables, else the local defaults. */
+export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+export const TEST_OWNER = { user: "twinflow_test_owner", password: "test-owner-password" };
+export const TEST_RUNTIME = { user: "twinflow_test_app", password: "test-app-password" };
+export const TEMPLATE_DATABASE = "twinflow_test_template";
+
+export function databaseUrl(login: { user: string; password: string }, database: string): string {
+  const url = new URL(ADMIN_DATABASE_URL);
+  url.username = login.user;
+  url.password = login.password;
+  url.pathname = `/${database}`;
+  return url.toString();
+}
