@@ -1,0 +1,113 @@
+/**
+ * `twinflow <command>`: one codebase, several roles. Each command validates the whole
+ * configuration first and stops with a clear message when something is missing or weak.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { seedDemo, DEMO_EMAIL } from "./connectors/demo/seed.js";
+import { bootstrapDatabase } from "./platform/db/bootstrap.js";
+import { migrate } from "./platform/db/migrate.js";
+import { createPool } from "./platform/db/pool.js";
+import { rotateCredentials } from "./platform/db/rotate-credentials.js";
+import { createLogger } from "./platform/log.js";
+import { Vault } from "./platform/vault.js";
+import { runScheduler } from "./processes/scheduler.js";
+import { runWeb } from "./processes/web.js";
+import { runWorker } from "./processes/worker.js";
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
+
+const COMMANDS: Record<string, { about: string; run: (config: Config) => Promise<void> }> = {
+  web: { about: "serve the web UI and API", run: runWeb },
+  worker: { about: "run background jobs", run: runWorker },
+  scheduler: { about: "enqueue scheduled work (one leader at a time)", run: runScheduler },
+  migrate: { about: "apply database migrations (uses DATABASE_OWNER_URL)", run: runMigrate },
+  "bootstrap-db": { about: "create the database roles and database (uses DATABASE_ADMIN_URL)", run: runBootstrap },
+  "rotate-key": { about: "re-encrypt every credential under the newest TWINFLOW_VAULT_KEYS key", run: runRotateKey },
+  demo: { about: "create the demo organization with a generated event log", run: runDemo },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const name = argv[0];
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    process.stderr.write(`usage: twinflow <command>\n\n${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(14)}${c.about}`).join("\n")}\n`);
+    return name ? 2 : 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 78; // EX_CONFIG
+  }
+  await command.run(config);
+  return 0;
+}
+
+function oneShotLog(config: Config, name: string) {
+  return createLogger({ level: config.logLevel, name: `twinflow-${name}` });
+}
+
+function ownerPool(config: Config, name: string) {
+  if (!config.databaseOwnerUrl) throw new ConfigError([`DATABASE_OWNER_URL is missing: \`twinflow ${name}\` runs as the table owner`]);
+  return createPool({ connectionString: config.databaseOwnerUrl, max: 2, applicationName: `twinflow-${name}`, log: oneShotLog(config, name) });
+}
+
+async function runMigrate(config: Config): Promise<void> {
+  const log = oneShotLog(config, "migrate");
+  const pool = ownerPool(config, "migrate");
+  try {
+    const applied = await migrate(pool, MIGRATIONS_DIR, log);
+    log.info({ applied: applied.length }, applied.length ? "migrations applied" : "database is up to date");
+  } finally {
+    await pool.end();
+  }
+}
+
+async function runBootstrap(config: Config): Promise<void> {
+  if (!config.databaseOwnerUrl) throw new ConfigError(["DATABASE_OWNER_URL is missing: bootstrap-db creates that role"]);
+  await bootstrapDatabase(config.databaseAdminUrl, config.databaseOwnerUrl, config.databaseUrl);
+  oneShotLog(config, "bootstrap-db").info("database roles and database are in place");
+}
+
+async function runRotateKey(config: Config): Promise<void> {
+  const pool = ownerPool(config, "rotate-key");
+  try {
+    const vault = Vault.fromSpec(config.vaultKeys);
+    const result = await rotateCredentials(pool, vault);
+    oneShotLog(config, "rotate-key").info({ ...result, activeKeyId: vault.activeKeyId }, "credentials re-encrypted under the active key");
+  } finally {
+    await pool.end();
+  }
+}
+
+async function runDemo(config: Config): Promise<void> {
+  if (!config.demoPassword) throw new ConfigError(["DEMO_PASSWORD is missing: `make init` generates one"]);
+  const log = oneShotLog(config, "demo");
+  const pool = createPool({ connectionString: config.databaseUrl, max: 2, applicationName: "twinflow-demo", log });
+  try {
+    const result = await seedDemo(pool, config.demoPassword);
+    log.info({ tenantId: result.tenantId, eventsAdded: result.eventsAdded }, result.created ? "demo organization created" : "demo organization already present");
+    process.stdout.write(`Demo organization ready: sign in at ${config.publicUrl}/sign-in as ${DEMO_EMAIL} (password: DEMO_PASSWORD in .env)\n`);
+  } finally {
+    await pool.end();
+  }
+}
+
+const isEntryPoint = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isEntryPoint) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`${err.message}\n`);
+        process.exit(78);
+      }
+      createLogger({ level: "error", name: "twinflow" }).fatal({ err }, "command failed");
+      process.exit(1);
+    },
+  );
+}

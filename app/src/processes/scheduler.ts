@@ -1,0 +1,59 @@
+import cron from "node-cron";
+import type { Config } from "../config.js";
+import { LeaderLock } from "../platform/leader-lock.js";
+import type { Logger } from "../platform/log.js";
+import { openRuntime, untilStopSignal, type Runtime } from "./runtime.js";
+
+const LEADER_KEY = "scheduler:leader";
+const LEADER_TTL_MS = 30_000;
+const RENEW_EVERY_MS = 10_000;
+
+interface ScheduledTask {
+  name: string;
+  cron: string;
+  run(runtime: Runtime): Promise<void>;
+}
+
+/** What the scheduler does on its clock. Scan scheduling joins this list with the scan engine. */
+const TASKS: ScheduledTask[] = [
+  {
+    name: "purge-ended-sessions",
+    cron: "17 * * * *",
+    async run({ pool, log }) {
+      const { rows } = await pool.query<{ purged: number }>("SELECT purge_ended_sessions() AS purged");
+      log.info({ purged: rows[0]?.purged ?? 0 }, "ended sessions purged");
+    },
+  },
+];
+
+export async function runScheduler(config: Config): Promise<void> {
+  const runtime = openRuntime(config, "scheduler");
+  const { log, redis } = runtime;
+  const lock = new LeaderLock(redis, LEADER_KEY, LEADER_TTL_MS);
+  let leader = false;
+  const renew = async () => {
+    const nowLeader = await lock.acquireOrRenew().catch((err: unknown) => {
+      log.warn({ err }, "leader lock could not be renewed; standing by");
+      return false;
+    });
+    if (nowLeader !== leader) log.info({ leader: nowLeader }, nowLeader ? "scheduler is the leader" : "scheduler is standing by");
+    leader = nowLeader;
+  };
+  await renew();
+  const renewal = setInterval(() => void renew(), RENEW_EVERY_MS);
+  const jobs = TASKS.map((task) => cron.schedule(task.cron, () => (leader ? runTask(task, runtime, log) : undefined), { name: task.name }));
+  await untilStopSignal(log);
+  clearInterval(renewal);
+  await Promise.all(jobs.map((job) => job.stop()));
+  if (leader) await lock.release().catch((err: unknown) => log.warn({ err }, "leader lock release failed; it will expire"));
+  await runtime.close();
+  log.info("scheduler stopped");
+}
+
+async function runTask(task: ScheduledTask, runtime: Runtime, log: Logger): Promise<void> {
+  try {
+    await task.run(runtime);
+  } catch (err) {
+    log.error({ err, task: task.name }, "scheduled task failed");
+  }
+}

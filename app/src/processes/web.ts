@@ -1,0 +1,36 @@
+import { createServer } from "node:http";
+import type { Config } from "../config.js";
+import { createAuthenticator } from "../auth/authenticator.js";
+import { Throttle } from "../auth/throttle.js";
+import { createWebApp } from "../web/app.js";
+import { createRenderer } from "../web/render.js";
+import { openRuntime, untilStopSignal } from "./runtime.js";
+
+export async function runWeb(config: Config): Promise<void> {
+  const runtime = openRuntime(config, "web");
+  const { log, pool, redis } = runtime;
+  const app = createWebApp({
+    config,
+    log,
+    pool,
+    redis,
+    authenticator: createAuthenticator(config, pool),
+    throttle: new Throttle(redis),
+    render: createRenderer(),
+  });
+  const server = createServer(app.callback());
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  log.info({ url: config.publicUrl, host: config.host, port: config.port }, "web listening");
+  await untilStopSignal(log);
+  // Stop accepting, let in-flight requests finish, then release the pools.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await closed;
+  await runtime.close();
+  log.info("web stopped");
+}

@@ -1,0 +1,42 @@
+import { bodyParser } from "@koa/bodyparser";
+import Koa from "koa";
+import type { WebDeps } from "./deps.js";
+import { authenticate } from "./middleware/authenticate.js";
+import { csrfProtection } from "./middleware/csrf.js";
+import { errorPages } from "./middleware/errors.js";
+import { requestLog } from "./middleware/request-log.js";
+import { securityHeaders } from "./middleware/security-headers.js";
+import { apiRoutes } from "./routes/api.js";
+import { healthRoutes } from "./routes/health.js";
+import { memberRoutes } from "./routes/members.js";
+import { overviewRoutes } from "./routes/overview.js";
+import { sessionRoutes } from "./routes/session.js";
+import type { RequestState } from "./state.js";
+import { staticFiles } from "./static-files.js";
+
+export const BODY_LIMIT = "100kb";
+
+export function createWebApp(deps: WebDeps): Koa<RequestState> {
+  const app = new Koa<RequestState>({ proxy: deps.config.trustProxy });
+  // Koa would refuse Secure cookies on plain HTTP; they are always Secure (TLS ends at nginx,
+  // and browsers treat http://localhost as a secure context).
+  app.use(async (ctx, next) => {
+    ctx.cookies.secure = true;
+    await next();
+  });
+  app.use(requestLog(deps.log));
+  app.use(errorPages(deps.render));
+  app.use(securityHeaders({ hsts: deps.config.publicUrl.startsWith("https://") }));
+  app.use(staticFiles());
+  app.use(healthRoutes(deps).routes());
+  app.use(bodyParser({ enableTypes: ["json", "form"], jsonLimit: BODY_LIMIT, formLimit: BODY_LIMIT, jsonStrict: true }));
+  app.use(authenticate(deps.authenticator));
+  app.use(csrfProtection(deps.config.sessionSecret));
+  for (const router of [sessionRoutes(deps), overviewRoutes(deps), memberRoutes(deps), apiRoutes(deps)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods({ throw: false }));
+  }
+  // Errors are answered by errorPages; Koa's own handler would print them to stderr.
+  app.silent = true;
+  return app;
+}

@@ -1,0 +1,33 @@
+import type { ParameterizedContext } from "koa";
+import type { Principal } from "../auth/principal.js";
+import { AppError, unauthorized } from "../platform/errors.js";
+import type { Renderer } from "./render.js";
+import type { RequestState } from "./state.js";
+
+export type WebContext = ParameterizedContext<RequestState>;
+
+/** Renders a page inside the layout, with what every page needs. */
+export function renderPage(ctx: WebContext, render: Renderer, page: string, data: Record<string, unknown>, status = 200): void {
+  ctx.status = status;
+  ctx.type = "html";
+  ctx.body = render(page, { ...data, principal: ctx.state.principal, csrfToken: ctx.state.csrfToken });
+}
+
+export function requirePrincipal(ctx: WebContext): Principal {
+  const principal = ctx.state.principal;
+  if (!principal) throw unauthorized();
+  return principal;
+}
+
+/**
+ * Runs a form action; when the input is refused (a 4xx AppError) it shows the form
+ * again with the message instead of an error page. Anything else propagates.
+ */
+export async function withFormErrors(action: () => Promise<void>, showAgain: (refusal: AppError) => Promise<void> | void): Promise<void> {
+  try {
+    await action();
+  } catch (err) {
+    if (!(err instanceof AppError) || err.status >= 500) throw err;
+    await showAgain(err);
+  }
+}

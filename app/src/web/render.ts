@@ -1,0 +1,29 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Handlebars from "handlebars";
+
+const VIEWS = fileURLToPath(new URL("./views", import.meta.url));
+
+export type Renderer = (page: string, data: Record<string, unknown>) => string;
+
+/** Compiles every page, partial and the layout once at start-up; a missing page is a bug. */
+export function createRenderer(): Renderer {
+  const handlebars = Handlebars.create();
+  handlebars.registerHelper("eq", (a: unknown, b: unknown) => a === b);
+  handlebars.registerHelper("date", (value: unknown) => (value instanceof Date ? value.toISOString().slice(0, 10) : ""));
+  handlebars.registerHelper("number", (value: unknown) => (typeof value === "number" ? value.toLocaleString("en-US") : String(value ?? "")));
+  for (const file of readdirSync(path.join(VIEWS, "partials"))) {
+    handlebars.registerPartial(path.basename(file, ".hbs"), readFileSync(path.join(VIEWS, "partials", file), "utf8"));
+  }
+  const layout = handlebars.compile(readFileSync(path.join(VIEWS, "layouts", "main.hbs"), "utf8"), { strict: false });
+  const pages = new Map<string, HandlebarsTemplateDelegate>();
+  for (const file of readdirSync(path.join(VIEWS, "pages"))) {
+    pages.set(path.basename(file, ".hbs"), handlebars.compile(readFileSync(path.join(VIEWS, "pages", file), "utf8")));
+  }
+  return (page, data) => {
+    const template = pages.get(page);
+    if (!template) throw new Error(`no page template named ${page}`);
+    return layout({ ...data, body: new Handlebars.SafeString(template(data)) });
+  };
+}

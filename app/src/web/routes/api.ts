@@ -1,0 +1,35 @@
+import Router from "@koa/router";
+import { withTenant } from "../../platform/db/tenant.js";
+import { badRequest, notFound } from "../../platform/errors.js";
+import { isUuid } from "../../platform/ids.js";
+import type { WebDeps } from "../deps.js";
+import { requirePrincipal } from "../page.js";
+import type { RequestState } from "../state.js";
+
+/** Connection fields that may leave the server; credentials never do. */
+const CONNECTION_COLUMNS = "id, provider, label, status, schedule, last_scan_at AS \"lastScanAt\", created_at AS \"createdAt\"";
+
+export function apiRoutes(deps: WebDeps): Router<RequestState> {
+  const router = new Router<RequestState>({ prefix: "/api/v1" });
+
+  router.get("/connections", async (ctx) => {
+    const principal = requirePrincipal(ctx);
+    const { rows } = await withTenant(deps.pool, principal.tenantId, (client) =>
+      client.query(`SELECT ${CONNECTION_COLUMNS} FROM connections ORDER BY created_at`),
+    );
+    ctx.body = { connections: rows };
+  });
+
+  router.get("/connections/:id", async (ctx) => {
+    const principal = requirePrincipal(ctx);
+    const id = ctx.params.id;
+    if (!isUuid(id)) throw badRequest("invalid_id", "The connection id in the address must be a UUID.");
+    const { rows } = await withTenant(deps.pool, principal.tenantId, (client) =>
+      client.query(`SELECT ${CONNECTION_COLUMNS} FROM connections WHERE id = $1`, [id]),
+    );
+    if (!rows[0]) throw notFound("There is no connection with that id.");
+    ctx.body = { connection: rows[0] };
+  });
+
+  return router;
+}

@@ -1,0 +1,13 @@
+import type { Logger } from "pino";
+import type { Principal } from "../auth/principal.js";
+
+/** What middleware establishes for every request, in order. */
+export interface RequestState {
+  requestId: string;
+  log: Logger;
+  /** Set by authenticate; absent for anonymous requests. */
+  principal?: Principal;
+  /** True when the credentials came in an Authorization header (not ambient cookies). */
+  bearerAuthenticated: boolean;
+  csrfToken: string;
+}
