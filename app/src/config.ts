@@ -71,6 +71,7 @@ const variables = {
   OIDC_ALGORITHMS: { schema: commaList.default(["RS256"]), hint: "comma-separated JWS algorithms, e.g. RS256,ES256" },
   OIDC_TENANT_CLAIM: { schema: z.string().min(1).default("org_id"), hint: "claim naming the organization, e.g. org_id or o.id" },
   OIDC_ROLE_CLAIM: { schema: z.string().min(1).default("org_role"), hint: "claim naming the organization role, e.g. org_role or o.rol" },
+  OIDC_JWKS_COOLDOWN_SECONDS: { schema: z.coerce.number().int().min(0).max(3600).default(30), hint: "minimum seconds between JWKS refetches triggered by an unknown key id, e.g. 30" },
   SECURITY_CONTACT: { schema: z.string().regex(/^(mailto:|https:\/\/)/).optional(), hint: "mailto:security@example.com or an https:// URL (security.txt Contact)" },
   DEMO_PASSWORD: { schema: z.string().min(12).optional(), hint: "password of the demo account that `twinflow demo` creates (at least 12 characters)" },
   SECURITY_POLICY_URL: { schema: z.string().url().optional(), hint: "an https:// URL of the disclosure policy (security.txt Policy)" },
@@ -87,6 +88,7 @@ export interface OidcConfig {
   algorithms: string[];
   tenantClaim: string;
   roleClaim: string;
+  jwksCooldownMs: number;
 }
 
 export interface Config {
@@ -189,6 +191,7 @@ function toConfig(values: Parsed): Config {
             algorithms: values.OIDC_ALGORITHMS,
             tenantClaim: values.OIDC_TENANT_CLAIM,
             roleClaim: values.OIDC_ROLE_CLAIM,
+            jwksCooldownMs: values.OIDC_JWKS_COOLDOWN_SECONDS * 1000,
           }
         : undefined,
     securityContact: values.SECURITY_CONTACT ?? `mailto:security@${new URL(values.PUBLIC_URL).hostname}`,

@@ -46,7 +46,9 @@ function toPublicError(err: unknown): PublicError | null {
   if (err instanceof AppError) return { status: err.status, code: err.code, message: err.message };
   if (err instanceof AuthError) return { status: 401, code: "invalid_credentials", message: "Your sign-in is not valid or has expired. Sign in again." };
   if (isClientHttpError(err)) {
-    const known = err.type ? BODY_ERRORS[err.type] : undefined;
+    // co-body marks JSON syntax errors only by attaching the raw body.
+    const type = err.type ?? ("body" in err ? "entity.parse.failed" : undefined);
+    const known = type ? BODY_ERRORS[type] : undefined;
     return { status: err.status, code: known?.code ?? "bad_request", message: known?.message ?? "The request could not be understood." };
   }
   return null;
@@ -63,9 +65,14 @@ export function wantsJson(ctx: Context): boolean {
 
 function respond(ctx: Context & { state: RequestState }, render: Renderer, error: PublicError): void {
   ctx.status = error.status;
-  if (error.status === 401) ctx.set("WWW-Authenticate", 'Bearer realm="twinflow"');
   if (wantsJson(ctx)) {
+    if (error.status === 401) ctx.set("WWW-Authenticate", 'Bearer realm="twinflow"');
     ctx.body = { error: { code: error.code, message: error.message, requestId: ctx.state.requestId } };
+    return;
+  }
+  if (error.status === 401) {
+    // A person in a browser is sent to sign in rather than shown an error.
+    ctx.redirect("/sign-in");
     return;
   }
   ctx.type = "html";

@@ -1,0 +1,144 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
+import { createAuthenticator } from "../../app/src/auth/authenticator.js";
+import { Throttle } from "../../app/src/auth/throttle.js";
+import { loadConfig, type Config } from "../../app/src/config.js";
+import { createPool, type Pool } from "../../app/src/platform/db/pool.js";
+import { createLogger } from "../../app/src/platform/log.js";
+import { createRedis, type Redis } from "../../app/src/platform/redis.js";
+import { generateVaultKey } from "../../app/src/platform/vault.js";
+import { createWebApp } from "../../app/src/web/app.js";
+import { createRenderer } from "../../app/src/web/render.js";
+import type { TestDatabase } from "./database.js";
+import { REDIS_URL } from "./services.js";
+
+export function testEnv(db: TestDatabase, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: "test",
+    PUBLIC_URL: "http://127.0.0.1:3000",
+    DATABASE_URL: db.runtimeUrl,
+    DATABASE_OWNER_URL: db.ownerUrl,
+    REDIS_URL,
+    TWINFLOW_VAULT_KEYS: `test1:${generateVaultKey()}`,
+    SESSION_SECRET: randomBytes(32).toString("base64"),
+    LOG_LEVEL: "info",
+    TRUST_PROXY: "true",
+    ...overrides,
+  };
+}
+
+/** Everything the web app wrote to its log, as text and as parsed lines. */
+export class LogCapture extends Writable {
+  text = "";
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+  lines(): Record<string, unknown>[] {
+    return this.text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+}
+
+export interface TestWeb {
+  url: string;
+  config: Config;
+  pool: Pool;
+  redis: Redis;
+  logs: LogCapture;
+  close(): Promise<void>;
+}
+
+/** The real Koa app over real HTTP, against the test database and Redis (keys namespaced per app). */
+export async function startTestWeb(db: TestDatabase, overrides: Record<string, string> = {}): Promise<TestWeb> {
+  const config = loadConfig(testEnv(db, overrides));
+  const logs = new LogCapture();
+  const log = createLogger({ level: "info", destination: logs });
+  const pool = createPool({ connectionString: config.databaseUrl, max: 5, applicationName: "twinflow-test", log });
+  const redis = createRedis({ url: config.redisUrl, log, keyPrefix: `test:${randomBytes(6).toString("hex")}:` });
+  const app = createWebApp({ config, log, pool, redis, authenticator: createAuthenticator(config, pool), throttle: new Throttle(redis), render: createRenderer() });
+  const server: Server = createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    config,
+    pool,
+    redis,
+    logs,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool.end();
+      await redis.quit();
+    },
+  };
+}
+
+export interface Page {
+  status: number;
+  headers: Headers;
+  body: string;
+  location: string | null;
+}
+
+/** A cookie-keeping client that fills in the CSRF token of the last form it saw. */
+let nextClient = 0;
+
+export class Browser {
+  readonly cookies = new Map<string, string>();
+  csrfToken = "";
+  /** Each browser appears to come from its own client address (the test app trusts X-Forwarded-For). */
+  readonly clientIp = `198.51.100.${(nextClient++ % 250) + 1}`;
+
+  constructor(private readonly base: string) {}
+
+  async get(path: string, headers: Record<string, string> = {}): Promise<Page> {
+    return this.request("GET", path, undefined, headers);
+  }
+
+  /** Posts a form; `_csrf` is the token from the last page unless the form sets one. */
+  async post(path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Page> {
+    const body = new URLSearchParams({ _csrf: this.csrfToken, ...form }).toString();
+    return this.request("POST", path, body, { "content-type": "application/x-www-form-urlencoded", ...headers });
+  }
+
+  async request(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Page> {
+    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+    const response = await fetch(`${this.base}${path}`, {
+      method,
+      body,
+      redirect: "manual",
+      headers: { "x-forwarded-for": this.clientIp, ...(cookie ? { cookie } : {}), ...headers },
+    });
+    for (const line of response.headers.getSetCookie()) this.keepCookie(line);
+    const text = await response.text();
+    const token = /name="_csrf" value="([^"]+)"/.exec(text)?.[1];
+    if (token) this.csrfToken = token;
+    return { status: response.status, headers: response.headers, body: text, location: response.headers.get("location") };
+  }
+
+  private keepCookie(line: string): void {
+    const [pair] = line.split(";");
+    const separator = pair!.indexOf("=");
+    const name = pair!.slice(0, separator).trim();
+    const value = pair!.slice(separator + 1).trim();
+    if (value === "" || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
+    else this.cookies.set(name, value);
+  }
+}
+
+/** Signs up a new organization and returns the signed-in browser. */
+export async function signUp(web: TestWeb, who: { email: string; tenantName?: string; password?: string }): Promise<Browser> {
+  const browser = new Browser(web.url);
+  await browser.get("/sign-up");
+  const page = await browser.post("/sign-up", {
+    tenantName: who.tenantName ?? "Acme",
+    displayName: "Test Owner",
+    email: who.email,
+    password: who.password ?? "correct horse battery",
+  });
+  if (page.status !== 302) throw new Error(`sign-up failed with ${page.status}: ${page.body.slice(0, 500)}`);
+  return browser;
+}
