@@ -78,7 +78,13 @@ async function runRotateKey(config: Config): Promise<void> {
   try {
     const vault = Vault.fromSpec(config.vaultKeys);
     const result = await rotateCredentials(pool, vault);
-    oneShotLog(config, "rotate-key").info({ ...result, activeKeyId: vault.activeKeyId }, "credentials re-encrypted under the active key");
+    const log = oneShotLog(config, "rotate-key");
+    log.info({ examined: result.examined, reencrypted: result.reencrypted, activeKeyId: vault.activeKeyId }, "credentials re-encrypted under the active key");
+    if (result.unreadable.length > 0) {
+      throw new Error(
+        `${result.unreadable.length} connection(s) hold credentials no key in TWINFLOW_VAULT_KEYS can decrypt (${result.unreadable.join(", ")}); they were left unchanged: reconnect them`,
+      );
+    }
   } finally {
     await pool.end();
   }

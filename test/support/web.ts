@@ -142,3 +142,8 @@ export async function signUp(web: TestWeb, who: { email: string; tenantName?: st
   if (page.status !== 302) throw new Error(`sign-up failed with ${page.status}: ${page.body.slice(0, 500)}`);
   return browser;
 }
+
+/** The `error` object of a JSON error response. */
+export async function errorOf(response: Response): Promise<{ code: string; message: string; requestId: string }> {
+  return ((await response.json()) as { error: { code: string; message: string; requestId: string } }).error;
+}

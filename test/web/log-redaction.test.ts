@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { Browser, signUp, startTestWeb, type TestWeb } from "../support/web.js";
+import { Browser, errorOf, signUp, startTestWeb, type TestWeb } from "../support/web.js";
 
 let db: TestDatabase;
 let web: TestWeb;
@@ -76,14 +76,14 @@ describe("what reaches the log", () => {
     const before = web.logs.lines().length;
     const malformed = await fetch(`${web.url}/sign-in`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: "{not json" });
     expect(malformed.status).toBe(400);
-    expect((await malformed.json()).error.code).toBe("malformed_body");
+    expect((await errorOf(malformed)).code).toBe("malformed_body");
     const tooLarge = await fetch(`${web.url}/sign-up`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
       body: `tenantName=${"x".repeat(200_000)}`,
     });
     expect(tooLarge.status).toBe(413);
-    expect((await tooLarge.json()).error.message).toContain("100 kB");
+    expect((await errorOf(tooLarge)).message).toContain("100 kB");
     const signedIn = await signUp(web, { email: `bad-input-${randomUUID()}@example.com` });
     const badId = await signedIn.get("/api/v1/connections/not-a-uuid");
     expect(badId.status).toBe(400);

@@ -2,7 +2,7 @@ import { base64url, exportSPKI, generateKeyPair, SignJWT, type JWTPayload } from
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { startJwksServer, type JwksServer } from "../support/jwks-server.js";
-import { startTestWeb, type TestWeb } from "../support/web.js";
+import { errorOf, startTestWeb, type TestWeb } from "../support/web.js";
 
 const AUDIENCE = "twinflow";
 const FRONTEND = "https://app.example.test";
@@ -54,7 +54,7 @@ const callApi = (token: string) => fetch(`${web.url}/api/v1/connections`, { head
 async function expectRejectedBeforeAnyQuery(token: string): Promise<void> {
   const response = await callApi(token);
   expect(response.status).toBe(401);
-  expect((await response.json()).error.code).toBe("invalid_credentials");
+  expect((await errorOf(response)).code).toBe("invalid_credentials");
   expect(tenantQueries).toBe(0);
 }
 

@@ -1,9 +1,11 @@
-import type { Vault } from "../vault.js";
+import { VaultError, type Vault } from "../vault.js";
 import type { Pool } from "./pool.js";
 
 export interface RotationResult {
   examined: number;
   reencrypted: number;
+  /** Connections whose credentials could not be decrypted; left exactly as they were. */
+  unreadable: string[];
 }
 
 /**
@@ -16,8 +18,16 @@ export async function rotateCredentials(ownerPool: Pool, vault: Vault): Promise<
     "SELECT id, tenant_id, credentials FROM connections WHERE credentials IS NOT NULL ORDER BY id",
   );
   let reencrypted = 0;
+  const unreadable: string[] = [];
   for (const row of rows) {
-    const rotated = vault.reencrypt(row.credentials, { tenantId: row.tenant_id, connectionId: row.id, field: CREDENTIALS_FIELD });
+    let rotated: string | null;
+    try {
+      rotated = vault.reencrypt(row.credentials, { tenantId: row.tenant_id, connectionId: row.id, field: CREDENTIALS_FIELD });
+    } catch (err) {
+      if (!(err instanceof VaultError)) throw err;
+      unreadable.push(row.id);
+      continue;
+    }
     if (rotated === null) continue;
     const updated = await ownerPool.query("UPDATE connections SET credentials = $1, updated_at = now() WHERE id = $2 AND credentials = $3", [
       rotated,
@@ -26,7 +36,7 @@ export async function rotateCredentials(ownerPool: Pool, vault: Vault): Promise<
     ]);
     reencrypted += updated.rowCount ?? 0;
   }
-  return { examined: rows.length, reencrypted };
+  return { examined: rows.length, reencrypted, unreadable };
 }
 
 /** The field name bound into a connection's credentials ciphertext. */
