@@ -6,8 +6,8 @@ import { generateDemoLog } from "./generate.js";
 
 export const DEMO_EMAIL = "demo@twinflow.local";
 export const DEMO_TENANT = "Demo Co";
-const DEMO_SEED = 42;
-const DEMO_DAYS = 90;
+export const DEMO_SEED = 42;
+export const DEMO_DAYS = 90;
 
 export interface DemoSeedResult {
   tenantId: string;

@@ -1,0 +1,83 @@
+import { createServer } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { runTwinflow, startTwinflow } from "../support/process.js";
+import { Browser, testEnv } from "../support/web.js";
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await db.drop();
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe("twinflow processes", () => {
+  it("web: starts against real Postgres and Redis, signs a person up and in, shows the overview, and stops cleanly on SIGTERM", async () => {
+    const port = await freePort();
+    const env = testEnv(db, { PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: `http://127.0.0.1:${port}`, TRUST_PROXY: "false" });
+    const web = startTwinflow(["web"], env);
+    try {
+      await web.waitFor(/"msg":"web listening"/);
+      const base = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+
+      const browser = new Browser(base);
+      await browser.get("/sign-up");
+      const created = await browser.post("/sign-up", { tenantName: "Process Co", displayName: "Pat", email: "pat@process.example", password: "a long enough password" });
+      expect(created.status).toBe(302);
+      await browser.get("/overview");
+      expect((await browser.post("/sign-out", {})).status).toBe(302);
+
+      const again = new Browser(base);
+      await again.get("/sign-in");
+      expect((await again.post("/sign-in", { email: "pat@process.example", password: "a long enough password" })).location).toBe("/overview");
+      const overview = await again.get("/overview");
+      expect(overview.status).toBe(200);
+      expect(overview.body).toContain("Process Co");
+    } finally {
+      expect(await web.stop()).toBe(0);
+    }
+    expect(web.output()).toContain('"msg":"web stopped"');
+    expect(web.output()).not.toContain("a long enough password");
+  });
+
+  it("worker and scheduler connect, report in, and stop cleanly on SIGTERM", async () => {
+    const env = testEnv(db);
+    const worker = startTwinflow(["worker"], env);
+    const scheduler = startTwinflow(["scheduler"], env);
+    await worker.waitFor(/"msg":"worker ready"/);
+    await scheduler.waitFor(/"msg":"scheduler is (the leader|standing by)"/);
+    expect(await worker.stop()).toBe(0);
+    expect(await scheduler.stop()).toBe(0);
+    expect(worker.output()).toContain("worker stopped");
+    expect(scheduler.output()).toContain("scheduler stopped");
+  });
+
+  it("refuses to start without a required secret, naming the variable", async () => {
+    const env = testEnv(db);
+    delete env.SESSION_SECRET;
+    const result = await runTwinflow(["web"], env);
+    expect(result.code).toBe(78);
+    expect(result.output).toContain("SESSION_SECRET is missing");
+    expect(result.output).toContain("openssl rand -base64 32");
+  });
+
+  it("migrate applies nothing to an up-to-date database and says so", async () => {
+    const result = await runTwinflow(["migrate"], testEnv(db));
+    expect(result.code).toBe(0);
+    expect(result.output).toContain("database is up to date");
+  });
+});
