@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "../../app/src/auth/authenticator.js";
-import { SIGN_IN_PER_ACCOUNT } from "../../app/src/auth/throttle.js";
+import { SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP } from "../../app/src/auth/throttle.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { Browser, signUp, startTestWeb, type TestWeb } from "../support/web.js";
 
@@ -104,6 +104,18 @@ describe("built-in sign-up and sign-in", () => {
     expect(blocked.browser.cookies.has(SESSION_COOKIE)).toBe(false);
   });
 
+  it("throttles a client address that fails across many accounts", async () => {
+    const browser = new Browser(web.url);
+    await browser.get("/sign-in");
+    for (let attempt = 0; attempt < SIGN_IN_PER_IP.limit; attempt++) {
+      expect((await browser.post("/sign-in", { email: uniqueEmail("spray"), password: "wrong password!!" })).status).toBe(401);
+    }
+    const email = uniqueEmail("sprayed");
+    await signUp(web, { email });
+    expect((await browser.post("/sign-in", { email, password: PASSWORD })).status).toBe(429);
+    expect((await signIn(email)).page.status).toBe(302);
+  });
+
   it("refuses a state-changing form without a valid CSRF token, and changes nothing", async () => {
     const browser = new Browser(web.url);
     await browser.get("/sign-up");
@@ -138,10 +150,22 @@ describe("built-in sign-up and sign-in", () => {
   });
 
   it("ends a session after the idle window", async () => {
-    const browser = await signUp(web, { email: uniqueEmail("idle") });
+    const email = uniqueEmail("idle");
+    const browser = await signUp(web, { email });
     expect((await browser.get("/overview")).status).toBe(200);
-    await db.owner.query("UPDATE sessions SET last_seen_at = now() - make_interval(secs => $1 + 5)", [web.config.sessionIdleSeconds]);
+    await db.owner.query(
+      "UPDATE sessions SET last_seen_at = now() - make_interval(secs => $1 + 5) WHERE user_id = (SELECT id FROM users WHERE email = $2)",
+      [web.config.sessionIdleSeconds, email],
+    );
     expect((await browser.get("/overview")).status).toBe(302);
+  });
+
+  it("ends a session at its absolute maximum age, however active", async () => {
+    const email = uniqueEmail("absolute");
+    const browser = await signUp(web, { email });
+    await db.owner.query("UPDATE sessions SET expires_at = now() - interval '1 second', last_seen_at = now() WHERE user_id = (SELECT id FROM users WHERE email = $1)", [email]);
+    expect((await browser.get("/overview")).status).toBe(302);
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
   });
 
   it("redirects anonymous page requests to sign-in and answers API requests with 401", async () => {

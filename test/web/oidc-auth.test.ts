@@ -78,6 +78,17 @@ describe("external OIDC tokens over HTTP", () => {
     expect(response.status).toBe(404);
   });
 
+  it("offers no built-in sign-up or password sign-in", async () => {
+    expect((await fetch(`${web.url}/sign-up`)).status).toBe(404);
+    const post = await fetch(`${web.url}/sign-in`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "email=a@b.c&password=x" });
+    expect([403, 404]).toContain(post.status);
+  });
+
+  it("accepts the token from Clerk's __session cookie too", async () => {
+    const response = await fetch(`${web.url}/api/v1/connections`, { headers: { cookie: `__session=${await issuer.signer()(claims())}` } });
+    expect(response.status).toBe(200);
+  });
+
   it("refuses an expired token", async () => {
     const past = new Date(Date.now() - 3_600_000);
     await expectRejectedBeforeAnyQuery(await issuer.signer()(claims(), { now: past, lifetimeSeconds: 60 }));

@@ -19,6 +19,8 @@ export function sessionRoutes(deps: WebDeps): Router<RequestState> {
   const { pool, config, throttle, render } = deps;
 
   router.get("/", (ctx) => ctx.redirect(ctx.state.principal ? "/overview" : "/sign-in"));
+  // With an external issuer, people sign in there; the built-in accounts do not exist.
+  if (deps.authenticator.mode === "oidc") return router;
 
   router.get("/sign-in", (ctx) => renderPage(ctx, render, "sign-in", { title: "Sign in" }));
   router.post("/sign-in", async (ctx) => {
