@@ -73,8 +73,8 @@ const variables = {
   OIDC_ROLE_CLAIM: { schema: z.string().min(1).default("org_role"), hint: "claim naming the organization role, e.g. org_role or o.rol" },
   OIDC_JWKS_COOLDOWN_SECONDS: { schema: z.coerce.number().int().min(0).max(3600).default(30), hint: "minimum seconds between JWKS refetches triggered by an unknown key id, e.g. 30" },
   SECURITY_CONTACT: { schema: z.string().regex(/^(mailto:|https:\/\/)/).optional(), hint: "mailto:security@example.com or an https:// URL (security.txt Contact)" },
-  DEMO_PASSWORD: { schema: z.string().min(12).optional(), hint: "password of the demo account that `twinflow demo` creates (at least 12 characters)" },
   SECURITY_POLICY_URL: { schema: z.string().url().optional(), hint: "an https:// URL of the disclosure policy (security.txt Policy)" },
+  DEMO_PASSWORD: { schema: z.string().min(12).optional(), hint: "password of the demo account that `twinflow demo` creates (at least 12 characters)" },
 } satisfies Record<string, VariableSpec>;
 
 type Variables = typeof variables;

@@ -58,10 +58,13 @@ describe("twinflow processes", () => {
     const env = testEnv(db);
     const worker = startTwinflow(["worker"], env);
     const scheduler = startTwinflow(["scheduler"], env);
-    await worker.waitFor(/"msg":"worker ready"/);
-    await scheduler.waitFor(/"msg":"scheduler is (the leader|standing by)"/);
-    expect(await worker.stop()).toBe(0);
-    expect(await scheduler.stop()).toBe(0);
+    try {
+      await worker.waitFor(/"msg":"worker ready"/);
+      await scheduler.waitFor(/"msg":"scheduler is (the leader|standing by)"/);
+    } finally {
+      expect(await worker.stop()).toBe(0);
+      expect(await scheduler.stop()).toBe(0);
+    }
     expect(worker.output()).toContain("worker stopped");
     expect(scheduler.output()).toContain("scheduler stopped");
   });

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { ADMIN_DATABASE_URL, TEMPLATE_DATABASE, TEST_OWNER, TEST_RUNTIME, databaseUrl } from "./services.js";
+import { inject } from "vitest";
+import { templateName } from "./global-setup.js";
+import { ADMIN_DATABASE_URL, TEST_DATABASE_PREFIX, TEST_OWNER, TEST_RUNTIME, databaseUrl } from "./services.js";
 
 export interface TestDatabase {
   name: string;
@@ -15,8 +17,9 @@ export interface TestDatabase {
 
 /** A fresh, migrated database of this test file's own, cloned from the run's template. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `twinflow_test_${process.pid}_${randomBytes(4).toString("hex")}`;
-  await adminQuery(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(TEMPLATE_DATABASE)} OWNER ${pg.escapeIdentifier(TEST_OWNER.user)}`);
+  const runId = inject("testRunId");
+  const name = `${TEST_DATABASE_PREFIX}${runId}_${randomBytes(4).toString("hex")}`;
+  await adminQuery(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(templateName(runId))} OWNER ${pg.escapeIdentifier(TEST_OWNER.user)}`);
   const ownerUrl = databaseUrl(TEST_OWNER, name);
   const runtimeUrl = databaseUrl(TEST_RUNTIME, name);
   const owner = new pg.Pool({ connectionString: ownerUrl, max: 3 });

@@ -4,7 +4,8 @@ export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 export const TEST_OWNER = { user: "twinflow_test_owner", password: "test-owner-password" };
 export const TEST_RUNTIME = { user: "twinflow_test_app", password: "test-app-password" };
-export const TEMPLATE_DATABASE = "twinflow_test_template";
+/** Every test database starts with this, then the run id. */
+export const TEST_DATABASE_PREFIX = "twinflow_test_";
 
 export function databaseUrl(login: { user: string; password: string }, database: string): string {
   const url = new URL(ADMIN_DATABASE_URL);

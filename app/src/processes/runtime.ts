@@ -27,14 +27,13 @@ export function openRuntime(config: Config, role: string): Runtime {
   };
 }
 
-/** Resolves on the first SIGTERM or SIGINT, so a role can finish in-flight work and close. */
-export function untilStopSignal(log: Logger): Promise<string> {
+/**
+ * Resolves on the first SIGTERM or SIGINT. Installed once, before a role starts, so a
+ * signal that arrives during start-up is never lost to Node's default (kill at once);
+ * later signals while shutting down are ignored rather than cutting in-flight work short.
+ */
+export function watchStopSignals(): Promise<string> {
   return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, "shutting down");
-      resolve(signal);
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => resolve(signal));
   });
 }

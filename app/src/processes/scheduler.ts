@@ -2,7 +2,7 @@ import cron from "node-cron";
 import type { Config } from "../config.js";
 import { LeaderLock } from "../platform/leader-lock.js";
 import type { Logger } from "../platform/log.js";
-import { openRuntime, untilStopSignal, type Runtime } from "./runtime.js";
+import { openRuntime, watchStopSignals, type Runtime } from "./runtime.js";
 
 const LEADER_KEY = "scheduler:leader";
 const LEADER_TTL_MS = 30_000;
@@ -27,10 +27,11 @@ const TASKS: ScheduledTask[] = [
 ];
 
 export async function runScheduler(config: Config): Promise<void> {
+  const stopRequested = watchStopSignals();
   const runtime = openRuntime(config, "scheduler");
   const { log, redis } = runtime;
   const lock = new LeaderLock(redis, LEADER_KEY, LEADER_TTL_MS);
-  let leader = false;
+  let leader: boolean | undefined;
   const renew = async () => {
     const nowLeader = await lock.acquireOrRenew().catch((err: unknown) => {
       log.warn({ err }, "leader lock could not be renewed; standing by");
@@ -42,10 +43,11 @@ export async function runScheduler(config: Config): Promise<void> {
   await renew();
   const renewal = setInterval(() => void renew(), RENEW_EVERY_MS);
   const jobs = TASKS.map((task) => cron.schedule(task.cron, () => (leader ? runTask(task, runtime, log) : undefined), { name: task.name }));
-  await untilStopSignal(log);
+  const signal = await stopRequested;
+  log.info({ signal }, "shutting down");
   clearInterval(renewal);
   await Promise.all(jobs.map((job) => job.stop()));
-  if (leader) await lock.release().catch((err: unknown) => log.warn({ err }, "leader lock release failed; it will expire"));
+  if (leader === true) await lock.release().catch((err: unknown) => log.warn({ err }, "leader lock release failed; it will expire"));
   await runtime.close();
   log.info("scheduler stopped");
 }

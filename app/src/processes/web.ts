@@ -4,9 +4,10 @@ import { createAuthenticator } from "../auth/authenticator.js";
 import { Throttle } from "../auth/throttle.js";
 import { createWebApp } from "../web/app.js";
 import { createRenderer } from "../web/render.js";
-import { openRuntime, untilStopSignal } from "./runtime.js";
+import { openRuntime, watchStopSignals } from "./runtime.js";
 
 export async function runWeb(config: Config): Promise<void> {
+  const stopRequested = watchStopSignals();
   const runtime = openRuntime(config, "web");
   const { log, pool, redis } = runtime;
   const app = createWebApp({
@@ -26,7 +27,8 @@ export async function runWeb(config: Config): Promise<void> {
     server.listen(config.port, config.host, resolve);
   });
   log.info({ url: config.publicUrl, host: config.host, port: config.port }, "web listening");
-  await untilStopSignal(log);
+  const signal = await stopRequested;
+  log.info({ signal }, "shutting down");
   // Stop accepting, let in-flight requests finish, then release the pools.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();

@@ -2,6 +2,8 @@ import pg from "pg";
 
 /** NOLOGIN role that holds the runtime privileges; migrations grant to it, never to a login name. */
 export const RUNTIME_GROUP_ROLE = "twinflow_runtime";
+/** Serializes bootstraps on one server: role DDL run concurrently fails with "tuple concurrently updated". */
+const BOOTSTRAP_LOCK_KEY = 7_370_611_002;
 
 interface RoleLogin {
   user: string;
@@ -22,6 +24,7 @@ export async function bootstrapDatabase(adminUrl: string, ownerUrl: string, runt
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
+    await admin.query("SELECT pg_advisory_lock($1)", [BOOTSTRAP_LOCK_KEY]);
     await ensureRole(admin, RUNTIME_GROUP_ROLE, "NOLOGIN NOBYPASSRLS");
     await ensureLoginRole(admin, owner, "NOBYPASSRLS");
     await ensureLoginRole(admin, runtime, "NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE");
