@@ -1,5 +1,5 @@
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../support/net.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { runTwinflow, startTwinflow } from "../support/process.js";
 import { Browser, testEnv } from "../support/web.js";
@@ -14,15 +14,6 @@ afterAll(async () => {
   await db.drop();
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("twinflow processes", () => {
   it("web: starts against real Postgres and Redis, signs a person up and in, shows the overview, and stops cleanly on SIGTERM", async () => {

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../../../test/support/net.js";
 import { createRedis, type Redis } from "./redis.js";
 
 const PASSWORD = randomBytes(12).toString("hex");
@@ -14,15 +14,6 @@ afterEach(async () => {
   for (const server of servers.splice(0)) server.kill("SIGKILL");
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A private Redis that requires a password, as deployed. */
 async function startRedis(port: number): Promise<ChildProcess> {

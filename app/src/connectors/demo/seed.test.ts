@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../../test/support/database.js";
 import { generateDemoLog } from "./generate.js";
-import { DEMO_DAYS, DEMO_SEED, seedDemo } from "./seed.js";
+import { verifyPassword } from "../../auth/passwords.js";
+import { DEMO_DAYS, DEMO_EMAIL, DEMO_SEED, seedDemo } from "./seed.js";
 
 let db: TestDatabase;
 
@@ -39,6 +40,13 @@ describe("seedDemo", () => {
     expect(again).toEqual({ tenantId: first.tenantId, created: false, eventsAdded: 0 });
     const count = await db.owner.query<{ n: number }>("SELECT count(*)::int AS n FROM events");
     expect(count.rows[0]!.n).toBe(loaded.events);
+  });
+
+  it("re-keys the demo account when DEMO_PASSWORD changes, so the printed sign-in works", async () => {
+    await seedDemo(db.runtime, "a brand new demo password");
+    const { rows } = await db.owner.query<{ password_hash: string }>("SELECT password_hash FROM users WHERE email = $1", [DEMO_EMAIL]);
+    expect(await verifyPassword("a brand new demo password", rows[0]!.password_hash)).toBe(true);
+    expect(await verifyPassword("demo password 123", rows[0]!.password_hash)).toBe(false);
   });
 
   it("stores every event against an item and an actor of the same connection", async () => {

@@ -1,4 +1,5 @@
 import { findAccount, membershipsOf, provisionTenant } from "../../auth/accounts.js";
+import { hashPassword, verifyPassword } from "../../auth/passwords.js";
 import type { Pool } from "../../platform/db/pool.js";
 import { withTenant } from "../../platform/db/tenant.js";
 import { ingestBatch } from "../../scans/ingest.js";
@@ -22,6 +23,10 @@ export interface DemoSeedResult {
 export async function seedDemo(pool: Pool, password: string, now = new Date()): Promise<DemoSeedResult> {
   const account = await findAccount(pool, DEMO_EMAIL);
   const created = !account;
+  // A regenerated .env brings a new DEMO_PASSWORD: keep the printed sign-in true.
+  if (account && !(account.passwordHash && (await verifyPassword(password, account.passwordHash)))) {
+    await pool.query("UPDATE users SET password_hash = $1 WHERE id = $2", [await hashPassword(password), account.id]);
+  }
   const tenantId = account
     ? (await membershipsOf(pool, account.id))[0]?.tenantId
     : (await provisionTenant(pool, { tenantName: DEMO_TENANT, displayName: "Demo Owner", email: DEMO_EMAIL, password })).tenantId;
