@@ -64,6 +64,23 @@ step bin/twinflow bootstrap-db
 step bin/twinflow migrate
 step bin/twinflow demo
 
+public_url="${PUBLIC_URL:-http://localhost:3000}"
+public_url="${public_url%/}"
+
+ready() {
+  if have curl; then
+    [[ $(curl -s -o /dev/null -m 2 -w '%{http_code}' "$public_url/readyz" || true) == 200 ]]
+  else
+    node -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(2000) }).then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))' \
+      "$public_url/readyz"
+  fi
+}
+
+# A TwinFlow (or anything) already answering here would pass the readiness check for us.
+if ready; then
+  die "something already answers at $public_url: stop the other TwinFlow (or set PORT and PUBLIC_URL in $env_file) and run make demo again"
+fi
+
 # --- run --------------------------------------------------------------------------------
 
 names=(web worker scheduler)
@@ -124,18 +141,6 @@ check_children() {
       exit 1
     fi
   done
-}
-
-public_url="${PUBLIC_URL:-http://localhost:3000}"
-public_url="${public_url%/}"
-
-ready() {
-  if have curl; then
-    [[ $(curl -s -o /dev/null -m 2 -w '%{http_code}' "$public_url/readyz" || true) == 200 ]]
-  else
-    node -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(2000) }).then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))' \
-      "$public_url/readyz"
-  fi
 }
 
 say "waiting for $public_url/readyz"

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import type { Pool, PoolClient } from "../platform/db/pool.js";
+import type { Pool, PoolClient, Queryable } from "../platform/db/pool.js";
 import { withTenant, withUser } from "../platform/db/tenant.js";
 import { recordAudit } from "../platform/audit.js";
 import { badRequest, conflict } from "../platform/errors.js";
@@ -41,12 +41,16 @@ export async function insertUser(
   client: PoolClient,
   user: { email: string; displayName: string; passwordHash: string },
 ): Promise<string> {
+  // The id is made here: a new account is not yet visible to RETURNING under RLS.
+  const id = randomUUID();
   try {
-    const { rows } = await client.query<{ id: string }>(
-      "INSERT INTO users (email, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id",
-      [user.email, user.displayName, user.passwordHash],
-    );
-    return rows[0]!.id;
+    await client.query("INSERT INTO users (id, email, display_name, password_hash) VALUES ($1, $2, $3, $4)", [
+      id,
+      user.email,
+      user.displayName,
+      user.passwordHash,
+    ]);
+    return id;
   } catch (err) {
     if (err instanceof pg.DatabaseError && err.code === "23505") {
       throw conflict("email_taken", "An account with this email already exists. Sign in instead.");
@@ -55,11 +59,8 @@ export async function insertUser(
   }
 }
 
-export async function findAccount(pool: Pool, email: string): Promise<{ id: string; passwordHash: string | null } | null> {
-  const { rows } = await pool.query<{ id: string; password_hash: string | null }>(
-    "SELECT id, password_hash FROM users WHERE email = $1",
-    [email],
-  );
+export async function findAccount(db: Queryable, email: string): Promise<{ id: string; passwordHash: string | null } | null> {
+  const { rows } = await db.query<{ id: string; password_hash: string | null }>("SELECT id, password_hash FROM account_for_sign_in($1)", [email]);
   const row = rows[0];
   return row ? { id: row.id, passwordHash: row.password_hash } : null;
 }

@@ -82,12 +82,7 @@ async function tenantForOrganization(pool: Pool, organization: string): Promise<
 /** Keeps the external person's account and role in step with the verified token. */
 async function syncMember(client: PoolClient, tenantId: string, identity: VerifiedIdentity): Promise<string> {
   const email = (identity.email ?? `${identity.subject}@external.invalid`).toLowerCase();
-  const { rows } = await client.query<{ id: string }>(
-    `INSERT INTO users (email, display_name, external_subject) VALUES ($1, $1, $2)
-     ON CONFLICT (external_subject) DO UPDATE SET email = EXCLUDED.email
-     RETURNING id`,
-    [email, identity.subject],
-  );
+  const { rows } = await client.query<{ id: string }>("SELECT upsert_external_user($1, $2) AS id", [identity.subject, email]);
   const userId = rows[0]!.id;
   await client.query(
     `INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)

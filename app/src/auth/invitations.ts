@@ -4,7 +4,7 @@ import { withTenant } from "../platform/db/tenant.js";
 import { recordAudit } from "../platform/audit.js";
 import { badRequest, conflict, forbidden, notFound } from "../platform/errors.js";
 import { isUuid } from "../platform/ids.js";
-import { insertUser, requiredText } from "./accounts.js";
+import { findAccount, insertUser, requiredText } from "./accounts.js";
 import { hashPassword, passwordProblem, verifyPassword } from "./passwords.js";
 import { hasRole, type Principal } from "./principal.js";
 
@@ -56,7 +56,7 @@ export interface PendingInvitation {
 
 export async function findInvitation(client: PoolClient, link: InvitationLink): Promise<PendingInvitation> {
   const { rows } = await client.query<{ id: string; email: string; role: "admin" | "member"; account_exists: boolean }>(
-    `SELECT i.id, i.email, i.role, EXISTS (SELECT 1 FROM users u WHERE u.email = i.email) AS account_exists
+    `SELECT i.id, i.email, i.role, EXISTS (SELECT 1 FROM account_for_sign_in(i.email)) AS account_exists
        FROM invitations i
       WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.expires_at > now()`,
     [hashSecret(link.secret)],
@@ -92,12 +92,11 @@ export function acceptInvitation(
 }
 
 async function existingAccount(client: PoolClient, email: string, password: string): Promise<string> {
-  const { rows } = await client.query<{ id: string; password_hash: string | null }>("SELECT id, password_hash FROM users WHERE email = $1", [email]);
-  const user = rows[0];
-  if (!user?.password_hash || !(await verifyPassword(password, user.password_hash))) {
+  const account = await findAccount(client, email);
+  if (!account?.passwordHash || !(await verifyPassword(password, account.passwordHash))) {
     throw badRequest("wrong_password", "That password is not right for this account.");
   }
-  return user.id;
+  return account.id;
 }
 
 async function newAccount(client: PoolClient, email: string, answer: { displayName?: string; password: string }): Promise<string> {

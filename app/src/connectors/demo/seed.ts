@@ -1,7 +1,7 @@
 import { findAccount, membershipsOf, provisionTenant } from "../../auth/accounts.js";
 import { hashPassword, verifyPassword } from "../../auth/passwords.js";
 import type { Pool } from "../../platform/db/pool.js";
-import { withTenant } from "../../platform/db/tenant.js";
+import { withTenant, withUser } from "../../platform/db/tenant.js";
 import { ingestBatch } from "../../scans/ingest.js";
 import { generateDemoLog } from "./generate.js";
 
@@ -25,7 +25,8 @@ export async function seedDemo(pool: Pool, password: string, now = new Date()): 
   const created = !account;
   // A regenerated .env brings a new DEMO_PASSWORD: keep the printed sign-in true.
   if (account && !(account.passwordHash && (await verifyPassword(password, account.passwordHash)))) {
-    await pool.query("UPDATE users SET password_hash = $1 WHERE id = $2", [await hashPassword(password), account.id]);
+    const passwordHash = await hashPassword(password);
+    await withUser(pool, account.id, (client) => client.query("UPDATE users SET password_hash = $1 WHERE id = $2", [passwordHash, account.id]));
   }
   const tenantId = account
     ? (await membershipsOf(pool, account.id))[0]?.tenantId

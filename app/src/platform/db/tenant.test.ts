@@ -75,6 +75,25 @@ describe("row-level security for the runtime role", () => {
     }
   });
 
+  it("shows a tenant's context only its own people, never another tenant's accounts or password hashes", async () => {
+    await withTenant(db.runtime, tenantB.tenantId, async (client) => {
+      const { rows } = await client.query<{ id: string }>("SELECT id FROM users");
+      expect(rows.map((row) => row.id)).toEqual([tenantB.userId]);
+      const update = await client.query("UPDATE users SET password_hash = 'x' WHERE id = $1", [tenantA.userId]);
+      expect(update.rowCount).toBe(0);
+    });
+    const { rows } = await db.runtime.query("SELECT id FROM users");
+    expect(rows).toEqual([]);
+  });
+
+  it("finds an account for sign-in by exact email only", async () => {
+    const { rows: people } = await db.owner.query<{ email: string }>("SELECT email FROM users WHERE id = $1", [tenantA.userId]);
+    const found = await db.runtime.query("SELECT id FROM account_for_sign_in($1)", [people[0]!.email]);
+    expect(found.rows).toEqual([{ id: tenantA.userId }]);
+    const wildcard = await db.runtime.query("SELECT id FROM account_for_sign_in($1)", ["%"]);
+    expect(wildcard.rows).toEqual([]);
+  });
+
   it("rejects writing a row that carries another tenant's id", async () => {
     const attempt = withTenant(db.runtime, tenantB.tenantId, (client) =>
       client.query("INSERT INTO connections (tenant_id, provider, label) VALUES ($1, 'demo', 'sneaky')", [tenantA.tenantId]),
