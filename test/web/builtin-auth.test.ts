@@ -203,6 +203,43 @@ describe("members", () => {
     expect((await invitee.get("/overview")).status).toBe(302);
   });
 
+  it("lists open invitations to admins and lets them revoke one, after which the link is dead", async () => {
+    const owner = await signUp(web, { email: uniqueEmail("revoker") });
+    await owner.get("/members");
+    const email = uniqueEmail("revoked");
+    const invited = await owner.post("/members/invite", { email, role: "admin" });
+    const link = /\/invite\/([^<\s"]+)/.exec(invited.body)![1]!;
+    const listed = await owner.get("/members");
+    expect(listed.body).toContain("Open invitations");
+    const invitationId = /\/members\/invitations\/([0-9a-f-]{36})\/revoke/.exec(listed.body)![1]!;
+    expect((await owner.post(`/members/invitations/${invitationId}/revoke`, {})).status).toBe(302);
+    expect((await owner.get("/members")).body).not.toContain(email);
+    expect((await new Browser(web.url).get(`/invite/${link}`)).status).toBe(404);
+    expect((await owner.post(`/members/invitations/${invitationId}/revoke`, {})).status).toBe(404);
+  });
+
+  it("lets a member of two organizations switch between them, and not into a third", async () => {
+    const first = await signUp(web, { email: uniqueEmail("first-owner"), tenantName: "First Org" });
+    const personEmail = uniqueEmail("two-orgs");
+    const person = await signUp(web, { email: personEmail, tenantName: "Own Org" });
+    await first.get("/members");
+    const invited = await first.post("/members/invite", { email: personEmail, role: "member" });
+    const link = /\/invite\/([^<\s"]+)/.exec(invited.body)![1]!;
+    await person.get(`/invite/${link}`);
+    expect((await person.post(`/invite/${link}`, { password: PASSWORD })).status).toBe(302);
+    const inFirst = await person.get("/overview");
+    expect(inFirst.body).toContain("<h1>First Org</h1>");
+    const ownTenantId = /<option value="([0-9a-f-]{36})">Own Org<\/option>/.exec(inFirst.body)![1]!;
+    expect((await person.post("/switch-organization", { tenantId: ownTenantId })).status).toBe(302);
+    expect((await person.get("/overview")).body).toContain("<h1>Own Org</h1>");
+
+    await signUp(web, { email: uniqueEmail("third-owner"), tenantName: "Third Org" });
+    const { rows } = await db.owner.query<{ id: string }>("SELECT id FROM tenants WHERE name = 'Third Org' LIMIT 1");
+    await person.get("/overview");
+    expect((await person.post("/switch-organization", { tenantId: rows[0]!.id })).status).toBe(404);
+    expect((await person.get("/overview")).body).toContain("<h1>Own Org</h1>");
+  });
+
   it("lets only owners and admins invite or remove", async () => {
     const owner = await signUp(web, { email: uniqueEmail("boss") });
     await owner.get("/members");

@@ -47,6 +47,28 @@ export async function createInvitation(
   return { tenantId: by.tenantId, secret };
 }
 
+export interface OpenInvitation {
+  id: string;
+  email: string;
+  role: "admin" | "member";
+  expiresAt: Date;
+}
+
+/** Invitations of the current tenant that can still be accepted. */
+export async function listOpenInvitations(client: PoolClient): Promise<OpenInvitation[]> {
+  const { rows } = await client.query<{ id: string; email: string; role: "admin" | "member"; expires_at: Date }>(
+    "SELECT id, email, role, expires_at FROM invitations WHERE accepted_at IS NULL AND expires_at > now() ORDER BY created_at",
+  );
+  return rows.map((row) => ({ id: row.id, email: row.email, role: row.role, expiresAt: row.expires_at }));
+}
+
+export async function revokeInvitation(client: PoolClient, by: Principal, invitationId: string): Promise<void> {
+  if (!hasRole(by, "admin")) throw forbidden("Only owners and admins can revoke invitations.");
+  const deleted = await client.query("DELETE FROM invitations WHERE id = $1 AND accepted_at IS NULL", [invitationId]);
+  if (deleted.rowCount === 0) throw notFound("That invitation does not exist or was already used.");
+  await recordAudit(client, { tenantId: by.tenantId, actorUserId: by.userId, action: "member.invitation_revoked", targetType: "invitation", targetId: invitationId });
+}
+
 export interface PendingInvitation {
   id: string;
   email: string;

@@ -1,6 +1,14 @@
 import Router from "@koa/router";
 import { normalizeEmail } from "../../auth/email.js";
-import { acceptInvitation, createInvitation, findInvitation, formatInvitation, parseInvitation } from "../../auth/invitations.js";
+import {
+  acceptInvitation,
+  createInvitation,
+  findInvitation,
+  formatInvitation,
+  listOpenInvitations,
+  parseInvitation,
+  revokeInvitation,
+} from "../../auth/invitations.js";
 import { listMembers, removeMember } from "../../auth/members.js";
 import { hasRole } from "../../auth/principal.js";
 import { SIGN_IN_PER_IP } from "../../auth/throttle.js";
@@ -19,9 +27,12 @@ export function memberRoutes(deps: WebDeps): Router<RequestState> {
 
   const showMembers = async (ctx: WebContext, extra: Record<string, unknown> = {}, status = 200) => {
     const principal = requirePrincipal(ctx);
-    const members = await withTenant(pool, principal.tenantId, listMembers);
     const canManage = hasRole(principal, "admin");
-    renderPage(ctx, render, "members", { title: "Members", members, canManage, ...extra }, status);
+    const { members, invitations } = await withTenant(pool, principal.tenantId, async (client) => ({
+      members: await listMembers(client),
+      invitations: canManage ? await listOpenInvitations(client) : [],
+    }));
+    renderPage(ctx, render, "members", { title: "Members", members, invitations, canManage, ...extra }, status);
   };
 
   router.get("/members", (ctx) => showMembers(ctx));
@@ -43,6 +54,14 @@ export function memberRoutes(deps: WebDeps): Router<RequestState> {
     const userId = ctx.params.userId;
     if (!isUuid(userId)) throw badRequest("invalid_id", "The member id in the address is not valid.");
     await withTenant(pool, principal.tenantId, (client) => removeMember(client, principal, userId));
+    ctx.redirect("/members");
+  });
+
+  router.post("/members/invitations/:invitationId/revoke", async (ctx) => {
+    const principal = requirePrincipal(ctx);
+    const invitationId = ctx.params.invitationId;
+    if (!isUuid(invitationId)) throw badRequest("invalid_id", "The invitation id in the address is not valid.");
+    await withTenant(pool, principal.tenantId, (client) => revokeInvitation(client, principal, invitationId));
     ctx.redirect("/members");
   });
 

@@ -1,4 +1,5 @@
 import Router from "@koa/router";
+import { membershipsOf } from "../../auth/accounts.js";
 import { withTenant } from "../../platform/db/tenant.js";
 import type { PoolClient } from "../../platform/db/pool.js";
 import type { WebDeps } from "../deps.js";
@@ -20,7 +21,11 @@ export function overviewRoutes(deps: WebDeps): Router<RequestState> {
   router.get("/overview", async (ctx) => {
     const principal = requirePrincipal(ctx);
     const overview = await withTenant(deps.pool, principal.tenantId, loadOverview);
-    renderPage(ctx, deps.render, "overview", { title: overview.tenantName, ...overview, empty: overview.connections.length === 0 });
+    // Built-in accounts switch organization here; external issuers switch in their own UI.
+    const otherOrganizations = principal.sessionId
+      ? (await membershipsOf(deps.pool, principal.userId)).filter((membership) => membership.tenantId !== principal.tenantId)
+      : [];
+    renderPage(ctx, deps.render, "overview", { title: overview.tenantName, ...overview, otherOrganizations, empty: overview.connections.length === 0 });
   });
   return router;
 }

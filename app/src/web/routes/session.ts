@@ -5,10 +5,10 @@ import { UNKNOWN_ACCOUNT_HASH, verifyPassword } from "../../auth/passwords.js";
 import { revokeSession } from "../../auth/sessions.js";
 import { SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP, SIGN_UP_PER_IP, type Throttle, type ThrottleRule } from "../../auth/throttle.js";
 import { withTenant } from "../../platform/db/tenant.js";
-import { AppError, forbidden, tooManyRequests } from "../../platform/errors.js";
+import { AppError, forbidden, notFound, tooManyRequests } from "../../platform/errors.js";
 import type { WebDeps } from "../deps.js";
 import { field } from "../form.js";
-import { renderPage, withFormErrors, type WebContext } from "../page.js";
+import { renderPage, requirePrincipal, withFormErrors, type WebContext } from "../page.js";
 import { beginSession, endSessionCookie } from "../session-cookie.js";
 import type { RequestState } from "../state.js";
 
@@ -59,6 +59,16 @@ export function sessionRoutes(deps: WebDeps): Router<RequestState> {
       await beginSession(ctx, pool, config, created);
       ctx.redirect("/overview");
     }, showAgain);
+  });
+
+  router.post("/switch-organization", async (ctx) => {
+    const principal = requirePrincipal(ctx);
+    const tenantId = field(ctx, "tenantId");
+    const memberships = await membershipsOf(pool, principal.userId);
+    if (!memberships.some((membership) => membership.tenantId === tenantId)) throw notFound("You are not a member of that organization.");
+    await endCurrentSession(ctx, deps);
+    await beginSession(ctx, pool, config, { tenantId, userId: principal.userId });
+    ctx.redirect("/overview");
   });
 
   router.post("/sign-out", async (ctx) => {
