@@ -240,6 +240,39 @@ describe("members", () => {
     expect((await person.get("/overview")).body).toContain("<h1>Own Org</h1>");
   });
 
+  it("lets an owner change roles, keeps at least one owner, and keeps admins away from owners", async () => {
+    const owner = await signUp(web, { email: uniqueEmail("role-owner") });
+    await owner.get("/members");
+    const adminEmail = uniqueEmail("role-admin");
+    const invited = await owner.post("/members/invite", { email: adminEmail, role: "member" });
+    const link = /\/invite\/([^<\s"]+)/.exec(invited.body)![1]!;
+    const admin = new Browser(web.url);
+    await admin.get(`/invite/${link}`);
+    await admin.post(`/invite/${link}`, { displayName: "Soon Admin", password: PASSWORD });
+    const ids = await db.owner.query<{ email: string; id: string }>("SELECT email, id FROM users WHERE email = ANY($1)", [[adminEmail]]);
+    const adminId = ids.rows[0]!.id;
+    const ownerId = (await db.owner.query<{ user_id: string }>(
+      "SELECT m.user_id FROM memberships m WHERE m.tenant_id = (SELECT tenant_id FROM memberships WHERE user_id = $1) AND m.role = 'owner'",
+      [adminId],
+    )).rows[0]!.user_id;
+
+    await owner.get("/members");
+    expect((await owner.post(`/members/${adminId}/role`, { role: "admin" })).status).toBe(302);
+    expect((await owner.post(`/members/${adminId}/role`, { role: "superuser" })).status).toBe(400);
+    await admin.get("/members");
+    expect((await admin.post(`/members/${ownerId}/role`, { role: "member" })).status).toBe(403);
+    expect((await admin.post(`/members/${adminId}/role`, { role: "owner" })).status).toBe(403);
+
+    const demoteLastOwner = await owner.post(`/members/${ownerId}/role`, { role: "member" });
+    expect(demoteLastOwner.status).toBe(400);
+    expect(demoteLastOwner.body).toContain("needs an owner");
+    const { rows } = await db.owner.query<{ user_id: string; role: string }>(
+      "SELECT user_id, role FROM memberships WHERE user_id = ANY($1) ORDER BY role DESC",
+      [[ownerId, adminId]],
+    );
+    expect(rows).toEqual([{ user_id: ownerId, role: "owner" }, { user_id: adminId, role: "admin" }]);
+  });
+
   it("lets only owners and admins invite or remove", async () => {
     const owner = await signUp(web, { email: uniqueEmail("boss") });
     await owner.get("/members");

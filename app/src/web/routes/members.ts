@@ -9,7 +9,7 @@ import {
   parseInvitation,
   revokeInvitation,
 } from "../../auth/invitations.js";
-import { listMembers, removeMember } from "../../auth/members.js";
+import { changeRole, listMembers, parseRole, removeMember } from "../../auth/members.js";
 import { hasRole } from "../../auth/principal.js";
 import { SIGN_IN_PER_IP } from "../../auth/throttle.js";
 import { withTenant } from "../../platform/db/tenant.js";
@@ -54,6 +54,15 @@ export function memberRoutes(deps: WebDeps): Router<RequestState> {
     const userId = ctx.params.userId;
     if (!isUuid(userId)) throw badRequest("invalid_id", "The member id in the address is not valid.");
     await withTenant(pool, principal.tenantId, (client) => removeMember(client, principal, userId));
+    ctx.redirect("/members");
+  });
+
+  router.post("/members/:userId/role", async (ctx) => {
+    const principal = requirePrincipal(ctx);
+    const userId = ctx.params.userId;
+    if (!isUuid(userId)) throw badRequest("invalid_id", "The member id in the address is not valid.");
+    const role = parseRole(field(ctx, "role"));
+    await withTenant(pool, principal.tenantId, (client) => changeRole(client, principal, userId, role));
     ctx.redirect("/members");
   });
 
