@@ -207,10 +207,14 @@ describe("members", () => {
     const owner = await signUp(web, { email: uniqueEmail("revoker") });
     await owner.get("/members");
     const email = uniqueEmail("revoked");
+    const superseded = await owner.post("/members/invite", { email, role: "member" });
+    const supersededLink = /\/invite\/([^<\s"]+)/.exec(superseded.body)![1]!;
     const invited = await owner.post("/members/invite", { email, role: "admin" });
     const link = /\/invite\/([^<\s"]+)/.exec(invited.body)![1]!;
+    expect((await new Browser(web.url).get(`/invite/${supersededLink}`)).status).toBe(404);
     const listed = await owner.get("/members");
     expect(listed.body).toContain("Open invitations");
+    expect(listed.body.split(email).length - 1).toBe(1);
     const invitationId = /\/members\/invitations\/([0-9a-f-]{36})\/revoke/.exec(listed.body)![1]!;
     expect((await owner.post(`/members/invitations/${invitationId}/revoke`, {})).status).toBe(302);
     expect((await owner.get("/members")).body).not.toContain(email);

@@ -37,6 +37,8 @@ export async function createInvitation(
   if (!hasRole(by, "admin")) throw forbidden("Only owners and admins can invite members.");
   const existing = await client.query("SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1", [invite.email]);
   if ((existing.rowCount ?? 0) > 0) throw conflict("already_member", `${invite.email} is already a member.`);
+  // A new link for the same person replaces the earlier one: one open invitation per email.
+  await client.query("DELETE FROM invitations WHERE email = $1 AND accepted_at IS NULL", [invite.email]);
   const secret = randomBytes(32).toString("base64url");
   await client.query(
     `INSERT INTO invitations (tenant_id, email, role, token_hash, invited_by, expires_at)
