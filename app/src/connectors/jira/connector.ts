@@ -1,0 +1,269 @@
+import { badRequest } from "../../platform/errors.js";
+import type { Connector, JsonValue, ScanPage } from "../connector.js";
+import type { ConnectorHttp } from "../http/client.js";
+import { jiraManifest } from "./manifest.js";
+import { CHANGELOG_FIELD_IDS, mapIssues, parseJiraTime, SEARCH_FIELDS, type JiraHistory, type JiraIssue } from "./map.js";
+
+const SEARCH_PATH = "/rest/api/3/search/jql";
+const BULK_CHANGELOG_PATH = "/rest/api/3/changelog/bulkfetch";
+const STATUSES_PATH = "/rest/api/3/statuses/search";
+const MYSELF_PATH = "/rest/api/3/myself";
+
+/** Jira returns at most 100 issues a page when fields are named. */
+const SEARCH_PAGE_SIZE = 100;
+const CHANGELOG_PAGE_SIZE = 1000;
+const STATUS_PAGE_SIZE = 200;
+/** Re-read this much before the cursor: an issue saved just before the last scan may be indexed after it. */
+const OVERLAP_MS = 2 * 60_000;
+const MAX_PROJECTS = 50;
+/** Jira's project key rule: a capital letter, then capitals, digits or underscores; 2 to 255 long. */
+const PROJECT_KEY = /^[A-Z][A-Z0-9_]{1,254}$/;
+const STREAM_PREFIX = "issues:";
+
+interface JiraSettings {
+  projects: string[];
+  /**
+   * Jira reads the dates in JQL in the profile time zone of the account that scans, and
+   * JQL has no way to name a zone, so the watermark is written in this zone. If it is east
+   * of the account's zone a scan re-reads a little more; if west, it would miss updates.
+   */
+  timeZone: string;
+  /** Replaces the Atlassian URL (tests, proxies); http(s) only. */
+  apiBaseUrl?: string;
+}
+
+export type JiraCredentials =
+  | { kind: "api_token"; email: string; token: string; site: string }
+  | { kind: "oauth"; accessToken: string; cloudId: string };
+
+type IssuesCursor = {
+  /** The latest `updated` seen, as ISO time; the next scan starts OVERLAP_MS before it. */
+  updatedSince: string;
+};
+
+export const jiraConnector: Connector = {
+  provider: "jira",
+  manifest: jiraManifest,
+  parseSettings: (raw) => settingsJson(parseJiraSettings(raw)),
+  baseUrl(settings, credentials) {
+    const override = parseJiraSettings(settings).apiBaseUrl;
+    if (override) return override;
+    const parsed = parseJiraCredentials(credentials);
+    return parsed.kind === "api_token" ? `https://${parsed.site}.atlassian.net` : `https://api.atlassian.com/ex/jira/${parsed.cloudId}`;
+  },
+  authHeaders(credentials) {
+    const parsed = parseJiraCredentials(credentials);
+    const authorization =
+      parsed.kind === "api_token" ? `Basic ${Buffer.from(`${parsed.email}:${parsed.token}`).toString("base64")}` : `Bearer ${parsed.accessToken}`;
+    return { authorization };
+  },
+  streams: (settings) => parseJiraSettings(settings).projects.map((project) => `${STREAM_PREFIX}${project}`),
+  scan(stream, cursor, context) {
+    const settings = parseJiraSettings(context.settings);
+    const since = cursorTime(cursor);
+    const watermark = since ? new Date(since.getTime() - OVERLAP_MS) : context.backfillFrom;
+    const jql = issuesUpdatedSinceJql(projectOf(stream, settings), watermark, settings.timeZone);
+    return scanIssues(context.http, jql, since ?? context.backfillFrom);
+  },
+};
+
+/**
+ * One page per search page: the issues updated since the watermark, oldest first, with
+ * their change history fetched in one bulk request. The cursor never moves backwards.
+ */
+async function* scanIssues(http: ConnectorHttp, jql: string, since: Date): AsyncGenerator<ScanPage> {
+  let updatedSince = since;
+  for await (const issues of searchIssues(http, jql)) {
+    const histories = await fetchChangelogs(http, issues.map((issue) => issue.id));
+    updatedSince = latestUpdate(issues, updatedSince);
+    const cursor: IssuesCursor = { updatedSince: updatedSince.toISOString() };
+    yield { batch: mapIssues(issues, histories), cursor };
+  }
+}
+
+/** A bounded JQL query (the search refuses unbounded ones) at the minute precision JQL dates have. */
+export function issuesUpdatedSinceJql(project: string, watermark: Date, timeZone: string): string {
+  return `project = "${project}" AND updated >= "${jqlMinute(watermark, timeZone)}" ORDER BY updated ASC`;
+}
+
+function jqlMinute(at: Date, timeZone: string): string {
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+  const part = Object.fromEntries(format.formatToParts(at).map(({ type, value }) => [type, value]));
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}`;
+}
+
+interface SearchPage {
+  issues?: JiraIssue[];
+  nextPageToken?: string | null;
+}
+
+async function* searchIssues(http: ConnectorHttp, jql: string): AsyncGenerator<JiraIssue[]> {
+  let nextPageToken: string | undefined;
+  do {
+    const { body } = await http.request<SearchPage>({
+      method: "POST",
+      path: SEARCH_PATH,
+      body: { jql, fields: SEARCH_FIELDS, maxResults: SEARCH_PAGE_SIZE, ...(nextPageToken && { nextPageToken }) },
+    });
+    if (body.issues?.length) yield body.issues;
+    nextPageToken = body.nextPageToken ?? undefined;
+  } while (nextPageToken);
+}
+
+interface BulkChangelogPage {
+  issueChangeLogs?: { issueId: string; changeHistories?: JiraHistory[] }[];
+  nextPageToken?: string | null;
+}
+
+/** The kept fields' history of up to 1000 issues, by issue id; Jira filters the items by field id. */
+async function fetchChangelogs(http: ConnectorHttp, issueIds: string[]): Promise<Map<string, JiraHistory[]>> {
+  const byIssue = new Map<string, JiraHistory[]>();
+  let nextPageToken: string | undefined;
+  do {
+    const { body } = await http.request<BulkChangelogPage>({
+      method: "POST",
+      path: BULK_CHANGELOG_PATH,
+      body: { issueIdsOrKeys: issueIds, fieldIds: CHANGELOG_FIELD_IDS, maxResults: CHANGELOG_PAGE_SIZE, ...(nextPageToken && { nextPageToken }) },
+    });
+    for (const { issueId, changeHistories = [] } of body.issueChangeLogs ?? []) {
+      byIssue.set(issueId, [...(byIssue.get(issueId) ?? []), ...changeHistories]);
+    }
+    nextPageToken = body.nextPageToken ?? undefined;
+  } while (nextPageToken);
+  return byIssue;
+}
+
+function latestUpdate(issues: readonly JiraIssue[], since: Date): Date {
+  const latest = Math.max(since.getTime(), ...issues.map((issue) => parseJiraTime(issue.fields.updated).getTime()));
+  return new Date(latest);
+}
+
+export interface JiraStatusCategory {
+  statusId: string;
+  name: string;
+  /** TODO, IN_PROGRESS or DONE. */
+  category: string;
+}
+
+interface StatusPage {
+  values?: { id: string; name: string; statusCategory: string }[];
+  isLast?: boolean;
+}
+
+/** Every status with its category, for the analytics to tell waiting from working from done. */
+export async function fetchStatusCategories(http: ConnectorHttp): Promise<JiraStatusCategory[]> {
+  const statuses: JiraStatusCategory[] = [];
+  for (;;) {
+    const { body } = await http.request<StatusPage>({ method: "GET", path: STATUSES_PATH, query: { startAt: statuses.length, maxResults: STATUS_PAGE_SIZE } });
+    const values = body.values ?? [];
+    statuses.push(...values.map(({ id, name, statusCategory }) => ({ statusId: id, name, category: statusCategory })));
+    if (body.isLast || values.length === 0) return statuses;
+  }
+}
+
+export interface JiraAccount {
+  accountId: string;
+  displayName: string;
+  /** The zone Jira reads JQL dates in: the natural default for `timeZone` in the settings. */
+  timeZone: string;
+}
+
+/** Proves the credentials work and says whose they are. */
+export async function verifyCredentials(http: ConnectorHttp): Promise<JiraAccount> {
+  const { body } = await http.request<JiraAccount>({ method: "GET", path: MYSELF_PATH });
+  return { accountId: body.accountId, displayName: body.displayName, timeZone: body.timeZone };
+}
+
+// ---------------------------------------------------------------- settings, credentials, cursor
+
+function parseJiraSettings(raw: unknown): JiraSettings {
+  if (!isRecord(raw)) throw invalidSettings("Jira settings need a list of projects, e.g. { \"projects\": [\"PROJ\"] }.");
+  const settings: JiraSettings = { projects: parseProjects(raw.projects), timeZone: parseTimeZone(raw.timeZone ?? "UTC") };
+  if (raw.apiBaseUrl !== undefined) settings.apiBaseUrl = parseApiBaseUrl(raw.apiBaseUrl);
+  return settings;
+}
+
+function settingsJson({ projects, timeZone, apiBaseUrl }: JiraSettings): JsonValue {
+  return apiBaseUrl ? { projects, timeZone, apiBaseUrl } : { projects, timeZone };
+}
+
+function parseProjects(raw: unknown): string[] {
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > MAX_PROJECTS) throw invalidSettings(`Choose 1 to ${MAX_PROJECTS} Jira projects by key, e.g. PROJ.`);
+  const keys = raw.map((key) => (typeof key === "string" ? key.trim().toUpperCase() : ""));
+  const bad = keys.findIndex((key) => !PROJECT_KEY.test(key));
+  if (bad >= 0) {
+    throw invalidSettings(`${JSON.stringify(raw[bad])} is not a Jira project key: a key starts with a letter and holds only letters, digits and underscores, e.g. PROJ.`);
+  }
+  return [...new Set(keys)];
+}
+
+function parseTimeZone(raw: unknown): string {
+  const problem = invalidSettings(`${JSON.stringify(raw)} is not a time zone: use an IANA name such as Europe/Berlin, the zone set in the scanning Jira account's profile.`);
+  if (typeof raw !== "string" || raw.trim() === "") throw problem;
+  try {
+    return new Intl.DateTimeFormat("en-US", { timeZone: raw.trim() }).resolvedOptions().timeZone;
+  } catch {
+    throw problem;
+  }
+}
+
+function parseApiBaseUrl(raw: unknown): string {
+  const url = typeof raw === "string" && URL.canParse(raw) ? new URL(raw) : null;
+  if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.username || url.password || url.search || url.hash) {
+    throw invalidSettings("The API base URL must be a plain http(s) URL, e.g. https://jira.example.com.");
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+}
+
+const invalidSettings = (message: string) => badRequest("invalid_settings", message);
+
+/** Credentials are `{ kind: "api_token", email, token, site }` or `{ kind: "oauth", accessToken, cloudId, … }`. */
+export function parseJiraCredentials(credentials: Readonly<Record<string, string>>): JiraCredentials {
+  const { kind } = credentials;
+  if (kind === "api_token") {
+    const email = required(credentials, "email");
+    const token = required(credentials, "token");
+    const site = required(credentials, "site").replace(/\.atlassian\.net$/i, "");
+    if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i.test(site)) throw invalidCredentials("The Jira site is the name before .atlassian.net, e.g. acme.");
+    return { kind, email, token, site: site.toLowerCase() };
+  }
+  if (kind === "oauth") {
+    const cloudId = required(credentials, "cloudId");
+    if (!/^[A-Za-z0-9-]+$/.test(cloudId)) throw invalidCredentials("The Jira cloud id holds only letters, digits and dashes.");
+    return { kind, accessToken: required(credentials, "accessToken"), cloudId };
+  }
+  throw invalidCredentials("Connect Jira with an API token or with Atlassian sign-in.");
+}
+
+function required(credentials: Readonly<Record<string, string>>, name: string): string {
+  const value = credentials[name];
+  if (!value) throw invalidCredentials(`The Jira credentials lack "${name}".`);
+  return value;
+}
+
+const invalidCredentials = (message: string) => badRequest("invalid_credentials", message);
+
+function projectOf(stream: string, settings: JiraSettings): string {
+  const project = stream.startsWith(STREAM_PREFIX) ? stream.slice(STREAM_PREFIX.length) : "";
+  if (!settings.projects.includes(project)) throw new Error(`${JSON.stringify(stream)} is not a stream of this Jira connection`);
+  return project;
+}
+
+function cursorTime(cursor: JsonValue | null): Date | null {
+  if (cursor === null) return null;
+  const since = isRecord(cursor) && typeof cursor.updatedSince === "string" ? new Date(cursor.updatedSince) : null;
+  if (!since || Number.isNaN(since.getTime())) throw new Error(`a Jira issues cursor is { updatedSince: ISO time }, not ${JSON.stringify(cursor)}`);
+  return since;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
