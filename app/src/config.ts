@@ -50,6 +50,8 @@ const variables = {
   },
   DATABASE_POOL_MAX: { schema: z.coerce.number().int().min(1).max(200).default(10), hint: "connections per process, e.g. 10" },
   REDIS_URL: { schema: z.string().url().refine((value) => /^rediss?:\/\//.test(value), "must start with redis:// or rediss://"), hint: "redis://:PASSWORD@127.0.0.1:6379/0" },
+  QUEUE_PREFIX: { schema: z.string().regex(/^[a-z0-9_-]{1,40}$/).default("twinflow"), hint: "Redis key prefix of the job queues, e.g. twinflow (lower-case letters, digits, - and _)" },
+  SCAN_LOCK_SECONDS: { schema: z.coerce.number().int().min(5).max(600).default(30), hint: "seconds after which a scan whose worker died is handed to another worker, e.g. 30" },
   TWINFLOW_VAULT_KEYS: {
     schema: z.string().min(1).superRefine((spec, refinement) => {
       try {
@@ -103,6 +105,8 @@ export interface Config {
   databaseAdminUrl: string;
   databasePoolMax: number;
   redisUrl: string;
+  queuePrefix: string;
+  scanLockMs: number;
   vaultKeys: string;
   sessionSecret: Uint8Array;
   sessionIdleSeconds: number;
@@ -176,6 +180,8 @@ function toConfig(values: Parsed): Config {
     databaseAdminUrl: values.DATABASE_ADMIN_URL,
     databasePoolMax: values.DATABASE_POOL_MAX,
     redisUrl: values.REDIS_URL,
+    queuePrefix: values.QUEUE_PREFIX,
+    scanLockMs: values.SCAN_LOCK_SECONDS * 1000,
     vaultKeys: values.TWINFLOW_VAULT_KEYS,
     sessionSecret: values.SESSION_SECRET,
     sessionIdleSeconds: values.SESSION_IDLE_MINUTES * 60,

@@ -95,7 +95,7 @@ async function runDemo(config: Config): Promise<void> {
   const log = oneShotLog(config, "demo");
   const pool = createPool({ connectionString: config.databaseUrl, max: 2, applicationName: "twinflow-demo", log });
   try {
-    const result = await seedDemo(pool, config.demoPassword);
+    const result = await seedDemo(pool, Vault.fromSpec(config.vaultKeys), config.demoPassword);
     log.info({ tenantId: result.tenantId, eventsAdded: result.eventsAdded }, result.created ? "demo organization created" : "demo organization already present");
     process.stdout.write(`Demo organization ready: sign in at ${config.publicUrl}/sign-in as ${DEMO_EMAIL} (password: DEMO_PASSWORD in .env)\n`);
   } finally {

@@ -18,7 +18,7 @@ afterAll(async () => {
 describe("twinflow processes", () => {
   it("web: starts against real Postgres and Redis, signs a person up and in, shows the overview, and stops cleanly on SIGTERM", async () => {
     const port = await freePort();
-    const env = testEnv(db, { PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: `http://127.0.0.1:${port}`, TRUST_PROXY: "false" });
+    const env = testEnv(db, { PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: `http://127.0.0.1:${port}` });
     const web = startTwinflow(["web"], env);
     try {
       await web.waitFor(/"msg":"web listening"/);

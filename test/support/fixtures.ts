@@ -37,6 +37,7 @@ export async function seedTenantGraph(owner: pg.Pool, name: string): Promise<Ten
   );
   const connectionId = connection.rows[0]!.id;
   await owner.query("INSERT INTO scans (tenant_id, connection_id, status) VALUES ($1, $2, 'succeeded')", [tenantId, connectionId]);
+  await owner.query("INSERT INTO scan_cursors (tenant_id, connection_id, stream, cursor) VALUES ($1, $2, 'log', '{}')", [tenantId, connectionId]);
   const actor = await owner.query<{ id: string }>(
     "INSERT INTO actors (tenant_id, connection_id, external_id, display_name) VALUES ($1, $2, 'a-1', 'Ada') RETURNING id",
     [tenantId, connectionId],

@@ -8,7 +8,9 @@ import { loadConfig, type Config } from "../../app/src/config.js";
 import { createPool, type Pool } from "../../app/src/platform/db/pool.js";
 import { createLogger } from "../../app/src/platform/log.js";
 import { createRedis, type Redis } from "../../app/src/platform/redis.js";
-import { generateVaultKey } from "../../app/src/platform/vault.js";
+import { generateVaultKey, Vault } from "../../app/src/platform/vault.js";
+import { ScanQueues } from "../../app/src/scans/queue.js";
+import { CONNECTORS } from "../../app/src/scans/registry.js";
 import { createWebApp } from "../../app/src/web/app.js";
 import { createRenderer } from "../../app/src/web/render.js";
 import type { TestDatabase } from "./database.js";
@@ -25,6 +27,8 @@ export function testEnv(db: TestDatabase, overrides: Record<string, string> = {}
     SESSION_SECRET: randomBytes(32).toString("base64"),
     LOG_LEVEL: "info",
     TRUST_PROXY: "true",
+    // Each test app gets queues of its own in the shared Redis.
+    QUEUE_PREFIX: `test-${randomBytes(4).toString("hex")}`,
     ...overrides,
   };
 }
@@ -43,6 +47,7 @@ export class LogCapture extends Writable {
 
 export interface TestWeb {
   url: string;
+  queues: ScanQueues;
   config: Config;
   pool: Pool;
   redis: Redis;
@@ -57,12 +62,25 @@ export async function startTestWeb(db: TestDatabase, overrides: Record<string, s
   const log = createLogger({ level: "info", destination: logs });
   const pool = createPool({ connectionString: config.databaseUrl, max: 5, applicationName: "twinflow-test", log });
   const redis = createRedis({ url: config.redisUrl, log, keyPrefix: `test:${randomBytes(6).toString("hex")}:` });
-  const app = createWebApp({ config, log, pool, redis, authenticator: createAuthenticator(config, pool), throttle: new Throttle(redis), render: createRenderer() });
+  const queues = new ScanQueues({ redisUrl: config.redisUrl, prefix: config.queuePrefix, lockDurationMs: config.scanLockMs });
+  const app = createWebApp({
+    config,
+    log,
+    pool,
+    redis,
+    authenticator: createAuthenticator(config, pool),
+    throttle: new Throttle(redis),
+    render: createRenderer(),
+    vault: Vault.fromSpec(config.vaultKeys),
+    queues,
+    connectors: CONNECTORS,
+  });
   const server: Server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    queues,
     config,
     pool,
     redis,
@@ -70,6 +88,7 @@ export async function startTestWeb(db: TestDatabase, overrides: Record<string, s
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await queues.close();
       await pool.end();
       await redis.quit();
     },
@@ -89,8 +108,11 @@ let nextClient = 0;
 export class Browser {
   readonly cookies = new Map<string, string>();
   csrfToken = "";
-  /** Each browser appears to come from its own client address (the test app trusts X-Forwarded-For). */
-  readonly clientIp = `198.51.100.${(nextClient++ % 250) + 1}`;
+  /**
+   * Each browser appears to come from its own client address (the test apps trust
+   * X-Forwarded-For), unique across runs so per-address throttles never carry over.
+   */
+  readonly clientIp = `2001:db8:${randomBytes(2).toString("hex")}:${randomBytes(2).toString("hex")}::${(nextClient++).toString(16)}`;
 
   constructor(private readonly base: string) {}
 

@@ -2,20 +2,34 @@ import cron from "node-cron";
 import type { Config } from "../config.js";
 import { LeaderLock } from "../platform/leader-lock.js";
 import type { Logger } from "../platform/log.js";
-import { openRuntime, watchStopSignals, type Runtime } from "./runtime.js";
+import { scheduleDueScans } from "../scans/enqueue.js";
+import { ScanQueues } from "../scans/queue.js";
+import { openRuntime, queueOptions, watchStopSignals, type Runtime } from "./runtime.js";
 
 const LEADER_KEY = "scheduler:leader";
 const LEADER_TTL_MS = 30_000;
 const RENEW_EVERY_MS = 10_000;
 
+interface SchedulerRuntime extends Runtime {
+  queues: ScanQueues;
+}
+
 interface ScheduledTask {
   name: string;
   cron: string;
-  run(runtime: Runtime): Promise<void>;
+  run(runtime: SchedulerRuntime): Promise<void>;
 }
 
-/** What the scheduler does on its clock. Scan scheduling joins this list with the scan engine. */
+/** What the scheduler does on its clock; it only enqueues and tidies, workers do the work. */
 const TASKS: ScheduledTask[] = [
+  {
+    name: "enqueue-due-scans",
+    cron: "* * * * *",
+    async run({ pool, queues, log }) {
+      const enqueued = await scheduleDueScans(pool, queues);
+      if (enqueued > 0) log.info({ enqueued }, "due scans enqueued");
+    },
+  },
   {
     name: "purge-ended-sessions",
     cron: "17 * * * *",
@@ -28,7 +42,7 @@ const TASKS: ScheduledTask[] = [
 
 export async function runScheduler(config: Config): Promise<void> {
   const stopRequested = watchStopSignals();
-  const runtime = openRuntime(config, "scheduler");
+  const runtime: SchedulerRuntime = { ...openRuntime(config, "scheduler"), queues: new ScanQueues(queueOptions(config)) };
   const { log, redis } = runtime;
   const lock = new LeaderLock(redis, LEADER_KEY, LEADER_TTL_MS);
   let leader: boolean | undefined;
@@ -48,11 +62,12 @@ export async function runScheduler(config: Config): Promise<void> {
   clearInterval(renewal);
   await Promise.all(jobs.map((job) => job.stop()));
   if (leader === true) await lock.release().catch((err: unknown) => log.warn({ err }, "leader lock release failed; it will expire"));
+  await runtime.queues.close();
   await runtime.close();
   log.info("scheduler stopped");
 }
 
-async function runTask(task: ScheduledTask, runtime: Runtime, log: Logger): Promise<void> {
+async function runTask(task: ScheduledTask, runtime: SchedulerRuntime, log: Logger): Promise<void> {
   try {
     await task.run(runtime);
   } catch (err) {

@@ -4,12 +4,16 @@ import { createAuthenticator } from "../auth/authenticator.js";
 import { Throttle } from "../auth/throttle.js";
 import { createWebApp } from "../web/app.js";
 import { createRenderer } from "../web/render.js";
-import { openRuntime, watchStopSignals } from "./runtime.js";
+import { Vault } from "../platform/vault.js";
+import { ScanQueues } from "../scans/queue.js";
+import { CONNECTORS } from "../scans/registry.js";
+import { openRuntime, queueOptions, watchStopSignals } from "./runtime.js";
 
 export async function runWeb(config: Config): Promise<void> {
   const stopRequested = watchStopSignals();
   const runtime = openRuntime(config, "web");
   const { log, pool, redis } = runtime;
+  const queues = new ScanQueues(queueOptions(config));
   const app = createWebApp({
     config,
     log,
@@ -18,6 +22,9 @@ export async function runWeb(config: Config): Promise<void> {
     authenticator: createAuthenticator(config, pool),
     throttle: new Throttle(redis),
     render: createRenderer(),
+    vault: Vault.fromSpec(config.vaultKeys),
+    queues,
+    connectors: CONNECTORS,
   });
   const server = createServer(app.callback());
   server.headersTimeout = 20_000;
@@ -33,6 +40,7 @@ export async function runWeb(config: Config): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   await closed;
+  await queues.close();
   await runtime.close();
   log.info("web stopped");
 }

@@ -1,18 +1,26 @@
 import type { Config } from "../config.js";
-import { openRuntime, watchStopSignals } from "./runtime.js";
+import { Vault } from "../platform/vault.js";
+import { startScanWorkers } from "../scans/queue.js";
+import { CONNECTORS } from "../scans/registry.js";
+import { runScan } from "../scans/runner.js";
+import { openRuntime, queueOptions, watchStopSignals } from "./runtime.js";
 
-/**
- * The background worker. It holds its connections and reports in; scan jobs are
- * registered here when the scan engine lands.
- */
+/** Runs scan jobs from the queue, each provider with its own concurrency limit. */
 export async function runWorker(config: Config): Promise<void> {
   const stopRequested = watchStopSignals();
   const runtime = openRuntime(config, "worker");
-  await runtime.pool.query("SELECT 1");
+  const { log, pool } = runtime;
+  await pool.query("SELECT 1");
   await runtime.redis.ping();
-  runtime.log.info("worker ready");
+  const deps = { pool, vault: Vault.fromSpec(config.vaultKeys), log, connectors: CONNECTORS };
+  const workers = startScanWorkers(queueOptions(config), [...CONNECTORS.keys()], async (job, signal) => {
+    await runScan(deps, job, signal);
+  });
+  log.info({ providers: [...CONNECTORS.keys()] }, "worker ready");
   const signal = await stopRequested;
-  runtime.log.info({ signal }, "shutting down");
+  log.info({ signal }, "shutting down");
+  // Running scans stop after their current page; the next scan resumes from the saved cursors.
+  await workers.close();
   await runtime.close();
-  runtime.log.info("worker stopped");
+  log.info("worker stopped");
 }

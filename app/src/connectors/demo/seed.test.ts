@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../../test/support/database.js";
 import { generateDemoLog } from "./generate.js";
 import { verifyPassword } from "../../auth/passwords.js";
+import { generateVaultKey, Vault } from "../../platform/vault.js";
 import { DEMO_DAYS, DEMO_EMAIL, DEMO_SEED, seedDemo } from "./seed.js";
 
 let db: TestDatabase;
+const vault = Vault.fromSpec(`k1:${generateVaultKey()}`);
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -17,7 +19,7 @@ afterAll(async () => {
 describe("seedDemo", () => {
   it("loads a 90-day log ending today into a demo tenant, once", async () => {
     const now = new Date("2026-11-29T12:00:00Z");
-    const first = await seedDemo(db.runtime, "demo password 123", now);
+    const first = await seedDemo(db.runtime, vault, "demo password 123", now);
     expect(first.created).toBe(true);
     const generated = generateDemoLog({ seed: DEMO_SEED, start: new Date("2026-08-31T00:00:00Z"), days: DEMO_DAYS });
     expect(first.eventsAdded).toBe(generated.events.length);
@@ -36,14 +38,14 @@ describe("seedDemo", () => {
     expect(loaded.first_at.getTime()).toBeGreaterThanOrEqual(Date.parse("2026-08-31T00:00:00Z"));
     expect(loaded.last_at.getTime()).toBeLessThanOrEqual(Date.parse("2026-11-29T00:00:00Z"));
 
-    const again = await seedDemo(db.runtime, "demo password 123", now);
+    const again = await seedDemo(db.runtime, vault, "demo password 123", now);
     expect(again).toEqual({ tenantId: first.tenantId, created: false, eventsAdded: 0 });
     const count = await db.owner.query<{ n: number }>("SELECT count(*)::int AS n FROM events");
     expect(count.rows[0]!.n).toBe(loaded.events);
   });
 
   it("re-keys the demo account when DEMO_PASSWORD changes, so the printed sign-in works", async () => {
-    await seedDemo(db.runtime, "a brand new demo password");
+    await seedDemo(db.runtime, vault, "a brand new demo password");
     const { rows } = await db.owner.query<{ password_hash: string }>("SELECT password_hash FROM users WHERE email = $1", [DEMO_EMAIL]);
     expect(await verifyPassword("a brand new demo password", rows[0]!.password_hash)).toBe(true);
     expect(await verifyPassword("demo password 123", rows[0]!.password_hash)).toBe(false);

@@ -7,7 +7,8 @@ import { requirePrincipal } from "../page.js";
 import type { RequestState } from "../state.js";
 
 /** Connection fields that may leave the server; credentials never do. */
-const CONNECTION_COLUMNS = "id, provider, label, status, schedule, last_scan_at AS \"lastScanAt\", created_at AS \"createdAt\"";
+const CONNECTION_COLUMNS =
+  "id, provider, label, status, scan_every_minutes AS \"scanEveryMinutes\", last_scan_at AS \"lastScanAt\", created_at AS \"createdAt\"";
 
 export function apiRoutes(deps: WebDeps): Router<RequestState> {
   const router = new Router<RequestState>({ prefix: "/api/v1" });

@@ -1,0 +1,59 @@
+import type { Principal } from "../auth/principal.js";
+import { hasRole } from "../auth/principal.js";
+import { recordAudit } from "../platform/audit.js";
+import type { PoolClient } from "../platform/db/pool.js";
+import { forbidden, notFound } from "../platform/errors.js";
+import type { Vault } from "../platform/vault.js";
+import type { JsonValue, Provider } from "./connector.js";
+import { eraseCredentials, storeCredentials, type Credentials } from "./credentials.js";
+
+export interface NewConnection {
+  provider: Provider;
+  label: string;
+  settings: JsonValue;
+  credentials: Credentials;
+  scanEveryMinutes?: number;
+  backfillDays?: number;
+}
+
+/** Creates a connection with its credentials encrypted; due for a first scan at once. */
+export async function createConnection(client: PoolClient, vault: Vault, by: Principal, connection: NewConnection): Promise<string> {
+  if (!hasRole(by, "admin")) throw forbidden("Only owners and admins can connect tools.");
+  const { rows } = await client.query<{ id: string }>(
+    `INSERT INTO connections (tenant_id, provider, label, config, scan_every_minutes, backfill_days)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+    [by.tenantId, connection.provider, connection.label, JSON.stringify(connection.settings), connection.scanEveryMinutes ?? 60, connection.backfillDays ?? 180],
+  );
+  const connectionId = rows[0]!.id;
+  if (Object.keys(connection.credentials).length > 0) {
+    await storeCredentials(client, vault, { tenantId: by.tenantId, connectionId }, connection.credentials);
+  }
+  await recordAudit(client, { tenantId: by.tenantId, actorUserId: by.userId, action: "connection.created", targetType: "connection", targetId: connectionId, details: { provider: connection.provider } });
+  return connectionId;
+}
+
+/**
+ * Disconnects: the credentials are erased at once and scanning stops; the event data
+ * stays unless the person asks for it to be deleted too.
+ */
+export async function disconnectConnection(client: PoolClient, by: Principal, connectionId: string, deleteData: boolean): Promise<void> {
+  if (!hasRole(by, "admin")) throw forbidden("Only owners and admins can disconnect tools.");
+  const found = await client.query("SELECT 1 FROM connections WHERE id = $1", [connectionId]);
+  if (found.rowCount === 0) throw notFound("There is no connection with that id.");
+  await eraseCredentials(client, { tenantId: by.tenantId, connectionId });
+  await client.query("UPDATE connections SET status = 'disconnected', next_scan_at = NULL WHERE id = $1", [connectionId]);
+  await client.query("UPDATE scans SET status = 'cancelled', finished_at = now() WHERE connection_id = $1 AND status IN ('queued', 'running')", [connectionId]);
+  if (deleteData) {
+    for (const table of ["events", "work_items", "actors", "scan_cursors"]) {
+      await client.query(`DELETE FROM ${table} WHERE connection_id = $1`, [connectionId]);
+    }
+  }
+  await recordAudit(client, {
+    tenantId: by.tenantId,
+    actorUserId: by.userId,
+    action: "connection.disconnected",
+    targetType: "connection",
+    targetId: connectionId,
+    details: { dataDeleted: deleteData },
+  });
+}

@@ -1,0 +1,143 @@
+import type { Logger } from "pino";
+import type { Connector, JsonValue, Provider, ScanContext } from "../connectors/connector.js";
+import { openCredentials, storeCredentials, type Credentials } from "../connectors/credentials.js";
+import { createConnectorHttp, type HttpCounters } from "../connectors/http/client.js";
+import { describeFailure } from "../connectors/http/retry.js";
+import type { Pool, PoolClient } from "../platform/db/pool.js";
+import { withTenant } from "../platform/db/tenant.js";
+import type { Vault } from "../platform/vault.js";
+import { ingestBatch } from "./ingest.js";
+import type { ScanJob } from "./queue.js";
+import type { ConnectorRegistry } from "./registry.js";
+import { finishScan, loadCursors, recordPage, saveCursor, startScan, type ScanEndStatus } from "./scan-records.js";
+
+export interface ScanDeps {
+  pool: Pool;
+  vault: Vault;
+  log: Logger;
+  connectors: ConnectorRegistry;
+  now?: () => Date;
+}
+
+interface ConnectionRow {
+  provider: Provider;
+  config: JsonValue;
+  credentials: string | null;
+  backfill_days: number;
+  status: string;
+}
+
+/** Stops a scan between pages (worker shutdown); the cursors saved so far let the next scan resume. */
+class ScanStopped extends Error {
+  override name = "ScanStopped";
+}
+
+/**
+ * Runs one scan: every stream of the connection from its saved cursor, each page ingested
+ * in one transaction together with its cursor, so a crash resumes after the last page
+ * with nothing lost and nothing twice. Returns how the scan ended.
+ */
+export async function runScan(deps: ScanDeps, job: ScanJob, signal: AbortSignal): Promise<ScanEndStatus> {
+  const ref = { tenantId: job.tenantId, connectionId: job.connectionId };
+  const log = deps.log.child({ scanId: job.scanId, connectionId: job.connectionId });
+  const prepared = await withTenant(deps.pool, job.tenantId, async (client) => {
+    const connection = await loadConnection(client, job.connectionId);
+    const cursors = await loadCursors(client, job.connectionId);
+    if (connection) await startScan(client, job.scanId, Object.fromEntries(cursors));
+    return { connection, cursors };
+  });
+  const { connection, cursors } = prepared;
+  const counters: HttpCounters = { requests: 0, bytesReceived: 0 };
+  const reported: HttpCounters = { requests: 0, bytesReceived: 0 };
+  const unreported = () => {
+    const delta = { requests: counters.requests - reported.requests, bytesReceived: counters.bytesReceived - reported.bytesReceived };
+    Object.assign(reported, counters);
+    return delta;
+  };
+  const finish = (status: ScanEndStatus, error?: { code: string; message: string }) =>
+    withTenant(deps.pool, job.tenantId, async (client) => {
+      const delta = unreported();
+      await finishScan(client, { id: job.scanId, connectionId: job.connectionId }, {
+        status,
+        cursorsAfter: Object.fromEntries(cursors),
+        requests: delta.requests,
+        bytesReceived: delta.bytesReceived,
+        errorCode: error?.code,
+        errorMessage: error?.message,
+      });
+      if (error?.code === "needs_reconnect") await client.query("UPDATE connections SET status = 'needs_reconnect' WHERE id = $1", [job.connectionId]);
+      return status;
+    });
+
+  const connector = connection && connection.status === "active" ? deps.connectors.get(connection.provider) : undefined;
+  if (!connection || !connector) {
+    return finish("failed", { code: "connection_unavailable", message: "The connection was removed, paused or disconnected before the scan ran." });
+  }
+
+  let pages = 0;
+  try {
+    const context = scanContext(deps, connector, connection, ref, counters, log, signal);
+    for (const stream of connector.streams(context.settings)) {
+      for await (const page of connector.scan(stream, cursors.get(stream) ?? null, context)) {
+        await withTenant(deps.pool, job.tenantId, async (client) => {
+          const ingested = await ingestBatch(client, ref, page.batch);
+          await saveCursor(client, ref, stream, page.cursor);
+          await recordPage(client, job.scanId, { itemsSeen: page.batch.items.length, eventsAdded: ingested.eventsAdded, ...unreported() });
+        });
+        cursors.set(stream, page.cursor);
+        pages += 1;
+        if (signal.aborted) throw new ScanStopped("the worker is shutting down");
+      }
+    }
+    log.info({ pages, requests: counters.requests }, "scan finished");
+    return await finish("succeeded");
+  } catch (err) {
+    const failure = err instanceof ScanStopped ? { code: "interrupted", message: "The scan was interrupted; the next scan continues where it stopped." } : describeFailure(err);
+    log.warn({ err, code: failure.code, pages }, "scan ended early");
+    return finish(pages > 0 ? "partial" : "failed", failure);
+  }
+}
+
+async function loadConnection(client: PoolClient, connectionId: string): Promise<ConnectionRow | null> {
+  const { rows } = await client.query<ConnectionRow>(
+    "SELECT provider, config, credentials, backfill_days, status FROM connections WHERE id = $1",
+    [connectionId],
+  );
+  return rows[0] ?? null;
+}
+
+function scanContext(
+  deps: ScanDeps,
+  connector: Connector,
+  connection: ConnectionRow,
+  ref: { tenantId: string; connectionId: string },
+  counters: HttpCounters,
+  log: Logger,
+  signal: AbortSignal,
+): ScanContext {
+  const now = deps.now?.() ?? new Date();
+  const settings = connector.parseSettings(connection.config);
+  let credentials: Credentials = openCredentials(deps.vault, ref, connection.credentials);
+  return {
+    settings,
+    get credentials() {
+      return credentials;
+    },
+    async saveCredentials(next) {
+      await withTenant(deps.pool, ref.tenantId, (client) => storeCredentials(client, deps.vault, ref, next));
+      credentials = next;
+    },
+    http: createConnectorHttp({
+      baseUrl: connector.baseUrl(settings, credentials),
+      allowlist: connector.manifest.requests,
+      authHeaders: async () => connector.authHeaders(credentials),
+      log,
+      counters,
+      signal,
+    }),
+    backfillFrom: new Date(now.getTime() - connection.backfill_days * 86_400_000),
+    now,
+    log,
+    signal,
+  };
+}

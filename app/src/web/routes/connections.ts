@@ -1,0 +1,135 @@
+import Router from "@koa/router";
+import { createConnection, disconnectConnection } from "../../connectors/connections.js";
+import type { Connector } from "../../connectors/connector.js";
+import type { Credentials } from "../../connectors/credentials.js";
+import { createConnectorHttp } from "../../connectors/http/client.js";
+import { describeFailure } from "../../connectors/http/retry.js";
+import { hasRole } from "../../auth/principal.js";
+import type { PoolClient } from "../../platform/db/pool.js";
+import { withTenant } from "../../platform/db/tenant.js";
+import { AppError, badRequest, notFound } from "../../platform/errors.js";
+import { isUuid } from "../../platform/ids.js";
+import { requestScan } from "../../scans/enqueue.js";
+import { CONNECT_FORMS, connectFormFor } from "../connect-forms.js";
+import type { WebDeps } from "../deps.js";
+import { field } from "../form.js";
+import { renderPage, requirePrincipal, withFormErrors, type WebContext } from "../page.js";
+import type { RequestState } from "../state.js";
+
+const SCAN_COLUMNS = `id, status, trigger, queued_at AS "queuedAt", started_at AS "startedAt", finished_at AS "finishedAt",
+  pages_done AS "pagesDone", items_seen AS "itemsSeen", events_added AS "eventsAdded", requests_made AS "requestsMade",
+  bytes_received AS "bytesReceived", error_code AS "errorCode", error_message AS "errorMessage"`;
+
+export function connectionRoutes(deps: WebDeps): Router<RequestState> {
+  const router = new Router<RequestState>();
+  const { pool, render } = deps;
+
+  router.get("/connections", async (ctx) => {
+    const principal = requirePrincipal(ctx);
+    const connections = await withTenant(pool, principal.tenantId, listConnections);
+    renderPage(ctx, render, "connections", { title: "Connections", connections, forms: CONNECT_FORMS, canManage: hasRole(principal, "admin") });
+  });
+
+  router.post("/connections", async (ctx) => {
+    const principal = requirePrincipal(ctx);
+    const form = connectFormFor(field(ctx, "provider"));
+    const values = { title: "Connections", forms: CONNECT_FORMS, canManage: true, chosen: form.provider, label: field(ctx, "label") };
+    const showAgain = async (refusal: AppError) => {
+      const connections = await withTenant(pool, principal.tenantId, listConnections);
+      renderPage(ctx, render, "connections", { ...values, connections, error: refusal.message }, refusal.status);
+    };
+    await withFormErrors(async () => {
+      const connector = deps.connectors.get(form.provider);
+      if (!connector) throw badRequest("unknown_provider", "That tool cannot be connected on this instance.");
+      const { settings: raw, credentials } = form.read((name) => field(ctx, name), new Date());
+      const settings = connector.parseSettings(raw);
+      const label = field(ctx, "label").trim() || form.title;
+      await verifyCredentials(deps, connector, settings, credentials);
+      const connectionId = await withTenant(pool, principal.tenantId, (client) =>
+        createConnection(client, deps.vault, principal, { provider: form.provider, label, settings, credentials }),
+      );
+      await requestScan(pool, deps.queues, { tenantId: principal.tenantId, connectionId }, "manual");
+      ctx.redirect(`/connections/${connectionId}`);
+    }, showAgain);
+  });
+
+  router.get("/connections/:id", async (ctx) => {
+    const principal = requirePrincipal(ctx);
+    const connectionId = connectionIdOf(ctx);
+    const details = await withTenant(pool, principal.tenantId, (client) => loadConnection(client, connectionId));
+    const connector = deps.connectors.get(details.connection.provider as Connector["provider"]);
+    const manifest = connector
+      ? {
+          requests: connector.manifest.requests.map((request) => ({ method: request.method, path: request.path.source, purpose: request.purpose })),
+          fieldsKept: Object.entries(connector.manifest.fieldsKept).map(([name, why]) => ({ name, why })),
+          fieldsDropped: connector.manifest.fieldsDropped,
+        }
+      : null;
+    renderPage(ctx, render, "connection", { title: details.connection.label, ...details, manifest, canManage: hasRole(principal, "admin") });
+  });
+
+  router.post("/connections/:id/scan", async (ctx) => {
+    const principal = requirePrincipal(ctx);
+    const connectionId = connectionIdOf(ctx);
+    await requestScan(pool, deps.queues, { tenantId: principal.tenantId, connectionId }, "manual");
+    ctx.redirect(`/connections/${connectionId}`);
+  });
+
+  router.post("/connections/:id/disconnect", async (ctx) => {
+    const principal = requirePrincipal(ctx);
+    const connectionId = connectionIdOf(ctx);
+    const deleteData = field(ctx, "deleteData") === "yes";
+    await withTenant(pool, principal.tenantId, (client) => disconnectConnection(client, principal, connectionId, deleteData));
+    ctx.redirect(`/connections/${connectionId}`);
+  });
+
+  return router;
+}
+
+function connectionIdOf(ctx: WebContext): string {
+  const id = (ctx.params as Record<string, string>).id;
+  if (!isUuid(id)) throw badRequest("invalid_id", "The connection id in the address is not valid.");
+  return id;
+}
+
+/** One read request with the new credentials, so a wrong token is reported now, not at the first scan. */
+async function verifyCredentials(deps: WebDeps, connector: Connector, settings: ReturnType<Connector["parseSettings"]>, credentials: Credentials): Promise<void> {
+  if (!connector.verifyCredentials) return;
+  const http = createConnectorHttp({
+    baseUrl: connector.baseUrl(settings, credentials),
+    allowlist: connector.manifest.requests,
+    authHeaders: async () => connector.authHeaders(credentials),
+    log: deps.log,
+  });
+  try {
+    await connector.verifyCredentials(http, settings);
+  } catch (err) {
+    const failure = describeFailure(err);
+    deps.log.info({ code: failure.code, provider: connector.provider }, "credentials refused at connect");
+    throw badRequest("credentials_refused", `The ${connector.provider} credentials did not work (${failure.message}). Check them and try again.`);
+  }
+}
+
+async function listConnections(client: PoolClient) {
+  const { rows } = await client.query(
+    `SELECT c.id, c.provider, c.label, c.status, c.last_scan_at AS "lastScanAt",
+            s.status AS "scanStatus", s.error_message AS "scanError"
+       FROM connections c
+       LEFT JOIN LATERAL (SELECT status, error_message FROM scans WHERE connection_id = c.id ORDER BY queued_at DESC LIMIT 1) s ON true
+      ORDER BY c.created_at`,
+  );
+  return rows;
+}
+
+async function loadConnection(client: PoolClient, connectionId: string) {
+  const { rows } = await client.query<{ id: string; provider: string; label: string; status: string; lastScanAt: Date | null; scanEveryMinutes: number; items: number; events: number }>(
+    `SELECT c.id, c.provider, c.label, c.status, c.last_scan_at AS "lastScanAt", c.scan_every_minutes AS "scanEveryMinutes",
+            (SELECT count(*)::int FROM work_items w WHERE w.connection_id = c.id) AS items,
+            (SELECT count(*)::int FROM events e WHERE e.connection_id = c.id) AS events
+       FROM connections c WHERE c.id = $1`,
+    [connectionId],
+  );
+  if (!rows[0]) throw notFound("There is no connection with that id.");
+  const scans = await client.query(`SELECT ${SCAN_COLUMNS} FROM scans WHERE connection_id = $1 ORDER BY queued_at DESC LIMIT 20`, [connectionId]);
+  return { connection: rows[0], scans: scans.rows, active: rows[0].status === "active" };
+}

@@ -1,0 +1,115 @@
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Vault } from "../../app/src/platform/vault.js";
+import { startScanWorkers, type ScanWorkers } from "../../app/src/scans/queue.js";
+import { CONNECTORS } from "../../app/src/scans/registry.js";
+import { runScan } from "../../app/src/scans/runner.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { Browser, signUp, startTestWeb, type TestWeb } from "../support/web.js";
+
+let db: TestDatabase;
+let web: TestWeb;
+let workers: ScanWorkers;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  web = await startTestWeb(db);
+  const deps = { pool: db.runtime, vault: Vault.fromSpec(web.config.vaultKeys), log: pino({ level: "silent" }), connectors: CONNECTORS };
+  workers = startScanWorkers(
+    { redisUrl: web.config.redisUrl, prefix: web.config.queuePrefix, lockDurationMs: web.config.scanLockMs },
+    [...CONNECTORS.keys()],
+    async (job, signal) => {
+      await runScan(deps, job, signal);
+    },
+  );
+});
+
+afterAll(async () => {
+  await workers.close();
+  await web.close();
+  await db.drop();
+});
+
+async function untilScansSettle(browser: Browser, path: string): Promise<string> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const page = await browser.get(path);
+    if (!/<td>(queued|running)<\/td>/.test(page.body)) return page.body;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("scans did not settle");
+}
+
+describe("connections in the web UI", () => {
+  it("adds demo data, scans it at once, shows the scan and the data manifest", async () => {
+    const owner = await signUp(web, { email: "conn-owner@example.com", tenantName: "Conn Co" });
+    await owner.get("/connections");
+    const created = await owner.post("/connections", { provider: "demo", label: "Demo board" });
+    expect(created.status).toBe(302);
+    const path = created.location!;
+    expect(path).toMatch(/^\/connections\/[0-9a-f-]{36}$/);
+    const page = await untilScansSettle(owner, path);
+    expect(page).toContain("Demo board");
+    expect(page).toMatch(/<td>succeeded<\/td>/);
+    expect(page).toContain("What TwinFlow reads and keeps");
+    const overview = await owner.get("/overview");
+    expect(overview.body).not.toContain("No tools connected yet");
+
+    await owner.get(path);
+    expect((await owner.post(`${path}/scan`, {})).status).toBe(302);
+    const rescanned = await untilScansSettle(owner, path);
+    expect(rescanned.match(/<td>succeeded<\/td>/g)).toHaveLength(2);
+  });
+
+  it("disconnects: credentials erased at once, scanning stops, and the data goes only when asked", async () => {
+    const owner = await signUp(web, { email: "disconnect@example.com", tenantName: "Disc Co" });
+    await owner.get("/connections");
+    const kept = (await owner.post("/connections", { provider: "demo", label: "Keep data" })).location!;
+    const dropped = (await owner.post("/connections", { provider: "demo", label: "Drop data" })).location!;
+    await untilScansSettle(owner, kept);
+    await untilScansSettle(owner, dropped);
+    const idOf = (path: string) => path.split("/").pop()!;
+    await db.owner.query("UPDATE connections SET credentials = 'tfv1.k1.x.y' WHERE id = ANY($1)", [[idOf(kept), idOf(dropped)]]);
+
+    await owner.get(kept);
+    expect((await owner.post(`${kept}/disconnect`, {})).status).toBe(302);
+    await owner.get(dropped);
+    expect((await owner.post(`${dropped}/disconnect`, { deleteData: "yes" })).status).toBe(302);
+
+    const { rows } = await db.owner.query<{ label: string; status: string; credentials: string | null; events: number }>(
+      `SELECT c.label, c.status, c.credentials, (SELECT count(*)::int FROM events e WHERE e.connection_id = c.id) AS events
+         FROM connections c WHERE c.id = ANY($1) ORDER BY c.label`,
+      [[idOf(kept), idOf(dropped)]],
+    );
+    expect(rows.map((row) => ({ ...row, events: row.events > 0 }))).toEqual([
+      { label: "Drop data", status: "disconnected", credentials: null, events: false },
+      { label: "Keep data", status: "disconnected", credentials: null, events: true },
+    ]);
+    await owner.get(kept);
+    expect((await owner.post(`${kept}/scan`, {})).status).toBe(400);
+    const audit = await db.owner.query<{ action: string }>("SELECT action FROM audit_log WHERE target_id = ANY($1) ORDER BY id", [[idOf(kept), idOf(dropped)]]);
+    expect(audit.rows.map((row) => row.action)).toEqual(["connection.created", "connection.created", "connection.disconnected", "connection.disconnected"]);
+  });
+
+  it("explains bad connection input without storing anything, and keeps members from connecting", async () => {
+    const owner = await signUp(web, { email: "bad-input@example.com", tenantName: "Bad Co" });
+    await owner.get("/connections");
+    const unknown = await owner.post("/connections", { provider: "myspace" });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toContain("Choose a tool to connect");
+    const noToken = await owner.post("/connections", { provider: "github", repositories: "octo/repo", token: "" });
+    expect(noToken.status).toBe(400);
+    expect(noToken.body).toContain("personal access token");
+    const { rows } = await db.owner.query("SELECT 1 FROM connections c JOIN tenants t ON t.id = c.tenant_id WHERE t.name = 'Bad Co'");
+    expect(rows).toHaveLength(0);
+
+    await owner.get("/members");
+    const invited = await owner.post("/members/invite", { email: "plain-member@example.com", role: "member" });
+    const link = /\/invite\/([^<\s"]+)/.exec(invited.body)![1]!;
+    const member = new Browser(web.url);
+    await member.get(`/invite/${link}`);
+    await member.post(`/invite/${link}`, { displayName: "Plain", password: "correct horse battery" });
+    const page = await member.get("/connections");
+    expect(page.body).not.toContain("Connect a tool");
+    expect((await member.post("/connections", { provider: "demo" })).status).toBe(403);
+  });
+});
