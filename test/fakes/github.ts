@@ -40,6 +40,8 @@ export interface FakeGitHubOptions {
   login?: string;
   /** Sent in `x-oauth-scopes`, as for a classic personal access token. */
   scopes?: string;
+  /** How long each answer takes, to keep a scan running long enough to interrupt it. */
+  latencyMs?: number;
 }
 
 export interface FakeGitHub {
@@ -111,7 +113,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       "x-ratelimit-resource": "core",
     };
     const answer = fault?.(request) ?? route(request, token, repositories, options, `http://${req.headers.host}`);
-    send(res, answer.status, answer.body, { ...common, ...answer.headers });
+    setTimeout(() => send(res, answer.status, answer.body, { ...common, ...answer.headers }), options.latencyMs ?? 0);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

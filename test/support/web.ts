@@ -169,3 +169,14 @@ export async function signUp(web: TestWeb, who: { email: string; tenantName?: st
 export async function errorOf(response: Response): Promise<{ code: string; message: string; requestId: string }> {
   return ((await response.json()) as { error: { code: string; message: string; requestId: string } }).error;
 }
+
+/** The connection page once no scan of it is queued or running. */
+export async function untilScansSettle(browser: Browser, path: string, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const page = await browser.get(path);
+    if (!/<td>(queued|running)<\/td>/.test(page.body)) return page.body;
+    if (Date.now() > deadline) throw new Error(`scans of ${path} did not settle in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,27 +1,16 @@
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Vault } from "../../app/src/platform/vault.js";
-import { startScanWorkers, type ScanWorkers } from "../../app/src/scans/queue.js";
-import { CONNECTORS } from "../../app/src/scans/registry.js";
-import { runScan } from "../../app/src/scans/runner.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { Browser, signUp, startTestWeb, type TestWeb } from "../support/web.js";
+import { Browser, signUp, startTestWeb, untilScansSettle, type TestWeb } from "../support/web.js";
+import { startTestWorkers, type TestWorkers } from "../support/workers.js";
 
 let db: TestDatabase;
 let web: TestWeb;
-let workers: ScanWorkers;
+let workers: TestWorkers;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   web = await startTestWeb(db);
-  const deps = { pool: db.runtime, vault: Vault.fromSpec(web.config.vaultKeys), log: pino({ level: "silent" }), connectors: CONNECTORS };
-  workers = startScanWorkers(
-    { redisUrl: web.config.redisUrl, prefix: web.config.queuePrefix, lockDurationMs: web.config.scanLockMs },
-    [...CONNECTORS.keys()],
-    async (job, signal) => {
-      await runScan(deps, job, signal);
-    },
-  );
+  workers = startTestWorkers(web, db);
 });
 
 afterAll(async () => {
@@ -30,14 +19,6 @@ afterAll(async () => {
   await db.drop();
 });
 
-async function untilScansSettle(browser: Browser, path: string): Promise<string> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const page = await browser.get(path);
-    if (!/<td>(queued|running)<\/td>/.test(page.body)) return page.body;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("scans did not settle");
-}
 
 describe("connections in the web UI", () => {
   it("adds demo data, scans it at once, shows the scan and the data manifest", async () => {

@@ -44,9 +44,10 @@ export function connectionRoutes(deps: WebDeps): Router<RequestState> {
       const { settings: raw, credentials } = form.read((name) => field(ctx, name), new Date());
       const settings = connector.parseSettings(raw);
       const label = field(ctx, "label").trim() || form.title;
+      const backfillDays = backfillDaysOf(field(ctx, "backfillDays"));
       await verifyCredentials(deps, connector, settings, credentials);
       const connectionId = await withTenant(pool, principal.tenantId, (client) =>
-        createConnection(client, deps.vault, principal, { provider: form.provider, label, settings, credentials }),
+        createConnection(client, deps.vault, principal, { provider: form.provider, label, settings, credentials, backfillDays }),
       );
       await requestScan(pool, deps.queues, { tenantId: principal.tenantId, connectionId }, "manual");
       ctx.redirect(`/connections/${connectionId}`);
@@ -84,6 +85,14 @@ export function connectionRoutes(deps: WebDeps): Router<RequestState> {
   });
 
   return router;
+}
+
+/** How far back the first scan reads; 180 days unless the person asks for more or less. */
+function backfillDaysOf(raw: string): number {
+  if (raw.trim() === "") return 180;
+  const days = Number(raw);
+  if (!Number.isInteger(days) || days < 1 || days > 3650) throw badRequest("invalid_backfill", "History to read must be a whole number of days from 1 to 3650.");
+  return days;
 }
 
 function connectionIdOf(ctx: WebContext): string {

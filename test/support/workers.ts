@@ -1,0 +1,26 @@
+import { pino } from "pino";
+import { Vault } from "../../app/src/platform/vault.js";
+import { startScanWorkers, type ScanWorkers } from "../../app/src/scans/queue.js";
+import { CONNECTORS } from "../../app/src/scans/registry.js";
+import { runScan } from "../../app/src/scans/runner.js";
+import type { TestDatabase } from "./database.js";
+import { LogCapture, type TestWeb } from "./web.js";
+
+export interface TestWorkers extends ScanWorkers {
+  logs: LogCapture;
+}
+
+/** In-process scan workers on the test web app's queues, logging to a capture. */
+export function startTestWorkers(web: TestWeb, db: TestDatabase): TestWorkers {
+  const logs = new LogCapture();
+  const log = pino({ level: "info" }, logs);
+  const deps = { pool: db.runtime, vault: Vault.fromSpec(web.config.vaultKeys), log, connectors: CONNECTORS };
+  const workers = startScanWorkers(
+    { redisUrl: web.config.redisUrl, prefix: web.config.queuePrefix, lockDurationMs: web.config.scanLockMs },
+    [...CONNECTORS.keys()],
+    async (job, signal) => {
+      await runScan(deps, job, signal);
+    },
+  );
+  return { logs, close: () => workers.close() };
+}
