@@ -7,7 +7,7 @@ import { generateDemoLog } from "../../app/src/connectors/demo/generate.js";
 import { HttpStatusError } from "../../app/src/connectors/http/client.js";
 import { withTenant } from "../../app/src/platform/db/tenant.js";
 import { generateVaultKey, Vault } from "../../app/src/platform/vault.js";
-import { requestScan, scheduleDueScans } from "../../app/src/scans/enqueue.js";
+import { requestScan, requeueStalledScans, scheduleDueScans, STALLED_AFTER_MINUTES } from "../../app/src/scans/enqueue.js";
 import { ScanQueues, startScanWorkers, type QueueOptions, type ScanWorkers } from "../../app/src/scans/queue.js";
 import { runScan } from "../../app/src/scans/runner.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
@@ -137,6 +137,19 @@ describe("scan engine", () => {
     const scans = await db.owner.query<{ id: string; trigger: string }>("SELECT id, trigger FROM scans WHERE connection_id = $1", [connectionId]);
     expect(scans.rows.map((row) => row.trigger)).toEqual(["schedule"]);
     await scanEnded(scans.rows[0]!.id);
+  });
+
+  it("hands a scan the queue lost back to the queue, and only once it has been quiet a while", async () => {
+    const connectionId = await newConnection("demo");
+    const { rows } = await db.owner.query<{ id: string }>(
+      "INSERT INTO scans (tenant_id, connection_id, status, trigger) VALUES ($1, $2, 'queued', 'manual') RETURNING id",
+      [tenant.tenantId, connectionId],
+    );
+    const scanId = rows[0]!.id;
+    expect(await requeueStalledScans(db.runtime, queues)).toBe(0);
+    await db.owner.query("UPDATE scans SET progressed_at = now() - make_interval(mins => $2 + 1) WHERE id = $1", [scanId, STALLED_AFTER_MINUTES]);
+    expect(await requeueStalledScans(db.runtime, queues)).toBe(1);
+    expect(await scanEnded(scanId)).toMatchObject({ status: "succeeded", events_added: expected.events.length });
   });
 
   it("refuses to scan a disconnected connection", async () => {

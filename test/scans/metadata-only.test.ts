@@ -32,10 +32,11 @@ beforeAll(async () => {
   jira = await startFakeJira({ ...injectCanaries(loadJiraFixtures(), CANARY), auth: JIRA_LOGIN, honourFieldIds: false, pageSize: { search: 10 } });
   owner = await signUp(web, { email: "metadata@example.com", tenantName: "Metadata Co" });
   await owner.get("/connections");
-  for (const form of [
+  const forms: Record<string, string>[] = [
     { provider: "github", repositories: "panjf2000/ants", token: FAKE_GITHUB_TOKEN, apiBaseUrl: github.url, backfillDays: "3650" },
     { provider: "jira", siteUrl: jira.url, projects: "EE K5", email: JIRA_LOGIN.email, token: JIRA_LOGIN.token, backfillDays: "3650" },
-  ]) {
+  ];
+  for (const form of forms) {
     const created = await owner.post("/connections", form);
     expect(created.status, created.body.slice(0, 2000)).toBe(302);
     connectionPages.push(created.location!);

@@ -2,7 +2,7 @@ import cron from "node-cron";
 import type { Config } from "../config.js";
 import { LeaderLock } from "../platform/leader-lock.js";
 import type { Logger } from "../platform/log.js";
-import { scheduleDueScans } from "../scans/enqueue.js";
+import { requeueStalledScans, scheduleDueScans } from "../scans/enqueue.js";
 import { ScanQueues } from "../scans/queue.js";
 import { openRuntime, queueOptions, watchStopSignals, type Runtime } from "./runtime.js";
 
@@ -28,6 +28,14 @@ const TASKS: ScheduledTask[] = [
     async run({ pool, queues, log }) {
       const enqueued = await scheduleDueScans(pool, queues);
       if (enqueued > 0) log.info({ enqueued }, "due scans enqueued");
+    },
+  },
+  {
+    name: "requeue-stalled-scans",
+    cron: "*/5 * * * *",
+    async run({ pool, queues, log }) {
+      const requeued = await requeueStalledScans(pool, queues);
+      if (requeued > 0) log.warn({ requeued }, "stalled scans handed to the queue again");
     },
   },
   {

@@ -49,3 +49,18 @@ export async function scheduleDueScans(pool: Pool, queues: ScanQueues, random = 
   }
   return rows.length;
 }
+
+/** Scans quiet this long are handed to the queue again (longer than any provider-requested wait). */
+export const STALLED_AFTER_MINUTES = 20;
+
+/** Re-enqueues scans the queue may have lost; returns how many were handed over. */
+export async function requeueStalledScans(pool: Pool, queues: ScanQueues): Promise<number> {
+  const { rows } = await pool.query<{ tenant_id: string; connection_id: string; scan_id: string; provider: Provider }>(
+    "SELECT * FROM stalled_scans(make_interval(mins => $1))",
+    [STALLED_AFTER_MINUTES],
+  );
+  for (const scan of rows) {
+    await queues.enqueue(scan.provider, { tenantId: scan.tenant_id, connectionId: scan.connection_id, scanId: scan.scan_id });
+  }
+  return rows.length;
+}

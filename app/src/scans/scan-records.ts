@@ -51,7 +51,8 @@ export async function saveCursor(client: PoolClient, ref: { tenantId: string; co
 /** Marks the scan running; a scan resumed after a crash keeps its first start time and counts. */
 export async function startScan(client: PoolClient, scanId: string, cursorsBefore: Record<string, JsonValue>): Promise<void> {
   await client.query(
-    `UPDATE scans SET status = 'running', started_at = coalesce(started_at, now()), cursor_before = coalesce(cursor_before, $2)
+    `UPDATE scans SET status = 'running', started_at = coalesce(started_at, now()), cursor_before = coalesce(cursor_before, $2),
+            progressed_at = now()
       WHERE id = $1`,
     [scanId, JSON.stringify(cursorsBefore)],
   );
@@ -67,7 +68,7 @@ export interface PageProgress {
 export async function recordPage(client: PoolClient, scanId: string, progress: PageProgress): Promise<void> {
   await client.query(
     `UPDATE scans SET pages_done = pages_done + 1, items_seen = items_seen + $2, events_added = events_added + $3,
-            requests_made = requests_made + $4, bytes_received = bytes_received + $5
+            requests_made = requests_made + $4, bytes_received = bytes_received + $5, progressed_at = now()
       WHERE id = $1`,
     [scanId, progress.itemsSeen, progress.eventsAdded, progress.requests, progress.bytesReceived],
   );
