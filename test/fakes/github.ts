@@ -23,6 +23,8 @@ export interface RecordedRequest {
 export interface FaultResponse {
   status: number;
   body?: unknown;
+  /** Sent as it is instead of `body` as JSON, e.g. a truncated document. */
+  raw?: string;
   headers?: Record<string, string>;
 }
 
@@ -113,7 +115,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       "x-ratelimit-resource": "core",
     };
     const answer = fault?.(request) ?? route(request, token, repositories, options, `http://${req.headers.host}`);
-    setTimeout(() => send(res, answer.status, answer.body, { ...common, ...answer.headers }), options.latencyMs ?? 0);
+    const text = "raw" in answer && answer.raw !== undefined ? answer.raw : answer.body === undefined ? "" : JSON.stringify(answer.body);
+    setTimeout(() => send(res, answer.status, text, { ...common, ...answer.headers }), options.latencyMs ?? 0);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -202,8 +205,7 @@ function paginate(list: GitHubJson[], query: Record<string, string>, linkBase: s
   return { status: 200, body: list.slice((page - 1) * perPage, page * perPage), headers: links.length > 0 ? { link: links.join(", ") } : {} };
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
-  const text = body === undefined ? "" : JSON.stringify(body);
+function send(res: ServerResponse, status: number, text: string, headers: Record<string, string>): void {
   res.writeHead(status, { ...headers, "content-length": String(Buffer.byteLength(text)) });
   res.end(text);
 }

@@ -1,4 +1,4 @@
-import { pino } from "pino";
+import { createLogger } from "../../app/src/platform/log.js";
 import { Vault } from "../../app/src/platform/vault.js";
 import { startScanWorkers, type ScanWorkers } from "../../app/src/scans/queue.js";
 import { CONNECTORS } from "../../app/src/scans/registry.js";
@@ -13,7 +13,7 @@ export interface TestWorkers extends ScanWorkers {
 /** In-process scan workers on the test web app's queues, logging to a capture. */
 export function startTestWorkers(web: TestWeb, db: TestDatabase): TestWorkers {
   const logs = new LogCapture();
-  const log = pino({ level: "info" }, logs);
+  const log = createLogger({ level: "info", destination: logs });
   const deps = { pool: db.runtime, vault: Vault.fromSpec(web.config.vaultKeys), log, connectors: CONNECTORS };
   const workers = startScanWorkers(
     { redisUrl: web.config.redisUrl, prefix: web.config.queuePrefix, lockDurationMs: web.config.scanLockMs },

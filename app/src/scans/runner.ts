@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Connector, JsonValue, Provider, ScanContext } from "../connectors/connector.js";
 import { openCredentials, storeCredentials, type Credentials } from "../connectors/credentials.js";
 import { createConnectorHttp, type HttpCounters } from "../connectors/http/client.js";
-import { describeFailure } from "../connectors/http/retry.js";
+import { describeFailure, type RetryPolicy } from "../connectors/http/retry.js";
 import type { Pool, PoolClient } from "../platform/db/pool.js";
 import { withTenant } from "../platform/db/tenant.js";
 import type { Vault } from "../platform/vault.js";
@@ -17,6 +17,8 @@ export interface ScanDeps {
   log: Logger;
   connectors: ConnectorRegistry;
   now?: () => Date;
+  /** Defaults to the client's policy; tests shorten the waits. */
+  retryPolicy?: RetryPolicy;
 }
 
 interface ConnectionRow {
@@ -134,6 +136,7 @@ function scanContext(
       log,
       counters,
       signal,
+      retryPolicy: deps.retryPolicy,
     }),
     backfillFrom: new Date(now.getTime() - connection.backfill_days * 86_400_000),
     now,
