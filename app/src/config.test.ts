@@ -56,6 +56,17 @@ describe("loadConfig", () => {
     expect(problemsOf({ ...valid(), NODE_ENV: "development", REDIS_URL: "redis://127.0.0.1:6379", PUBLIC_URL: "http://localhost:3000" })).toEqual([]);
   });
 
+  it("offers Atlassian sign-in only with both halves of the OAuth app, at Atlassian's own https addresses unless told otherwise", () => {
+    expect(loadConfig(valid()).atlassian).toEqual({ authUrl: "https://auth.atlassian.com", apiUrl: "https://api.atlassian.com", oauthClient: undefined });
+    const secret = `secret-${randomBytes(8).toString("hex")}`;
+    expect(loadConfig({ ...valid(), JIRA_OAUTH_CLIENT_ID: "app-1", JIRA_OAUTH_CLIENT_SECRET: secret }).atlassian.oauthClient).toEqual({ clientId: "app-1", clientSecret: secret });
+    const problems = problemsOf({ ...valid(), JIRA_OAUTH_CLIENT_SECRET: secret, ATLASSIAN_AUTH_URL: "http://127.0.0.1:9999/" });
+    expect(problems.some((p) => p.startsWith("JIRA_OAUTH_CLIENT_ID and JIRA_OAUTH_CLIENT_SECRET go together"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("ATLASSIAN_AUTH_URL must be https://"))).toBe(true);
+    expect(problems.join("\n")).not.toContain(secret);
+    expect(loadConfig({ ...valid(), NODE_ENV: "test", ATLASSIAN_API_URL: "http://127.0.0.1:9999/" }).atlassian.apiUrl).toBe("http://127.0.0.1:9999");
+  });
+
   it("requires issuer, JWKS and an audience or authorized party in OIDC mode, and only asymmetric algorithms", () => {
     const problems = problemsOf({ ...valid(), AUTH_MODE: "oidc", OIDC_ALGORITHMS: "RS256,HS256" });
     expect(problems.some((p) => p.startsWith("OIDC_ISSUER is missing"))).toBe(true);

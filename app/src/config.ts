@@ -22,6 +22,13 @@ const base64Secret = z
   .refine((value) => decodeBase64(value).length >= 32, `must be at least 32 bytes of base64; ${GENERATE_SECRET}`)
   .transform((value) => decodeBase64(value));
 
+/** An http(s) base address without a trailing slash. */
+const baseUrl = z
+  .string()
+  .url()
+  .refine((value) => /^https?:\/\//.test(value), "must start with https:// (or http:// for a local fake)")
+  .transform((value) => value.replace(/\/+$/, ""));
+
 const commaList = z
   .string()
   .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean));
@@ -76,6 +83,10 @@ const variables = {
   OIDC_JWKS_COOLDOWN_SECONDS: { schema: z.coerce.number().int().min(0).max(3600).default(30), hint: "minimum seconds between JWKS refetches triggered by an unknown key id, e.g. 30" },
   SECURITY_CONTACT: { schema: z.string().regex(/^(mailto:|https:\/\/)/).optional(), hint: "mailto:security@example.com or an https:// URL (security.txt Contact)" },
   SECURITY_POLICY_URL: { schema: z.string().url().optional(), hint: "an https:// URL of the disclosure policy (security.txt Policy)" },
+  JIRA_OAUTH_CLIENT_ID: { schema: z.string().min(1).optional(), hint: "Client ID of TwinFlow's OAuth 2.0 (3LO) app in the Atlassian developer console (Settings); unset, Jira connects with API tokens only" },
+  JIRA_OAUTH_CLIENT_SECRET: { schema: z.string().min(1).optional(), hint: "Secret of that OAuth 2.0 (3LO) app (developer console, Settings)" },
+  ATLASSIAN_AUTH_URL: { schema: baseUrl.default("https://auth.atlassian.com"), hint: "Atlassian's authorization server, e.g. https://auth.atlassian.com (tests point it at a local fake)" },
+  ATLASSIAN_API_URL: { schema: baseUrl.default("https://api.atlassian.com"), hint: "Atlassian's API gateway, e.g. https://api.atlassian.com (tests point it at a local fake)" },
   DEMO_PASSWORD: { schema: z.string().min(12).optional(), hint: "password of the demo account that `twinflow demo` creates (at least 12 characters)" },
 } satisfies Record<string, VariableSpec>;
 
@@ -91,6 +102,14 @@ export interface OidcConfig {
   tenantClaim: string;
   roleClaim: string;
   jwksCooldownMs: number;
+}
+
+/** Atlassian sign-in for Jira connections. */
+export interface AtlassianConfig {
+  authUrl: string;
+  apiUrl: string;
+  /** TwinFlow's OAuth 2.0 (3LO) app; undefined when Jira connects with API tokens only. */
+  oauthClient: { clientId: string; clientSecret: string } | undefined;
 }
 
 export interface Config {
@@ -115,6 +134,7 @@ export interface Config {
   oidc: OidcConfig | undefined;
   securityContact: string;
   securityPolicyUrl: string | undefined;
+  atlassian: AtlassianConfig;
   demoPassword: string | undefined;
 }
 
@@ -153,6 +173,14 @@ function crossChecks(values: Parsed): string[] {
   }
   if (values.NODE_ENV === "production" && !values.PUBLIC_URL.startsWith("https://")) {
     problems.push("PUBLIC_URL must be https:// in production: session cookies are Secure and nginx terminates TLS");
+  }
+  if (Boolean(values.JIRA_OAUTH_CLIENT_ID) !== Boolean(values.JIRA_OAUTH_CLIENT_SECRET)) {
+    problems.push("JIRA_OAUTH_CLIENT_ID and JIRA_OAUTH_CLIENT_SECRET go together: set both to offer Atlassian sign-in for Jira, or neither");
+  }
+  if (values.NODE_ENV === "production") {
+    for (const name of ["ATLASSIAN_AUTH_URL", "ATLASSIAN_API_URL"] as const) {
+      if (!values[name].startsWith("https://")) problems.push(`${name} must be https:// in production: tokens and client secrets travel to it`);
+    }
   }
   if (values.AUTH_MODE === "oidc") {
     for (const name of ["OIDC_ISSUER", "OIDC_JWKS_URL"] as const) {
@@ -202,6 +230,14 @@ function toConfig(values: Parsed): Config {
         : undefined,
     securityContact: values.SECURITY_CONTACT ?? `mailto:security@${new URL(values.PUBLIC_URL).hostname}`,
     securityPolicyUrl: values.SECURITY_POLICY_URL,
+    atlassian: {
+      authUrl: values.ATLASSIAN_AUTH_URL,
+      apiUrl: values.ATLASSIAN_API_URL,
+      oauthClient:
+        values.JIRA_OAUTH_CLIENT_ID && values.JIRA_OAUTH_CLIENT_SECRET
+          ? { clientId: values.JIRA_OAUTH_CLIENT_ID, clientSecret: values.JIRA_OAUTH_CLIENT_SECRET }
+          : undefined,
+    },
     demoPassword: values.DEMO_PASSWORD,
   };
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { parseJiraTime, type JiraChangeItem, type JiraHistory, type JiraIssue } from "../../app/src/connectors/jira/map.js";
+import type { AtlassianTokens } from "./atlassian-auth.js";
 import { readDevLakeCsv, SHARED_FIXTURES_DIR } from "./fixtures.js";
 
 /** The recorded DevLake Jira tables (see shared/fixtures/README.md). */
@@ -114,7 +115,8 @@ export interface FakeReply {
 /** Answers a request instead of the fake (a 429, a 500, …), or returns undefined to let it through. */
 export type FaultInjector = (request: RecordedRequest) => FakeReply | undefined;
 
-export type FakeJiraAuth = { email: string; token: string } | { accessToken: string };
+/** Basic (API token), one fixed Bearer token, or the Bearer tokens the fake Atlassian issues (checked for their scopes). */
+export type FakeJiraAuth = { email: string; token: string } | { accessToken: string } | { tokens: AtlassianTokens };
 
 export interface FakeJiraOptions {
   issues?: RecordedIssue[];
@@ -124,7 +126,7 @@ export interface FakeJiraOptions {
   pageSize?: { search?: number; changelog?: number; statuses?: number };
   /** Jira filters change items by `fieldIds`; false returns every item, to test the client's own filter. */
   honourFieldIds?: boolean;
-  /** The credentials a request must carry: Basic (API token) or Bearer (OAuth). */
+  /** The credentials a request must carry. */
   auth: FakeJiraAuth;
 }
 
@@ -132,6 +134,8 @@ export interface FakeJira {
   url: string;
   requests: RecordedRequest[];
   setFault(fault: FaultInjector | null): void;
+  /** Milliseconds to wait before answering a request (a slow Jira); null for none. */
+  setLatency(latency: ((request: RecordedRequest) => number) | null): void;
   close(): Promise<void>;
 }
 
@@ -151,20 +155,17 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
     pageSize: { search: 100, changelog: 1000, statuses: 200, ...options.pageSize },
     honourFieldIds: options.honourFieldIds ?? true,
   });
-  const expectedAuthorization =
-    "accessToken" in options.auth ? `Bearer ${options.auth.accessToken}` : `Basic ${Buffer.from(`${options.auth.email}:${options.auth.token}`).toString("base64")}`;
+  const refusal = authorization(options.auth);
   const requests: RecordedRequest[] = [];
   let fault: FaultInjector | null = null;
+  let latency: ((request: RecordedRequest) => number) | null = null;
 
   const server = createServer((incoming, response) => {
     void (async () => {
       const request = await recordedRequest(incoming);
       requests.push(request);
-      const reply =
-        fault?.(request) ??
-        (request.headers.authorization === expectedAuthorization
-          ? jira.answer(request)
-          : { status: 401, body: { errorMessages: ["Client must be authenticated to access this resource."] } });
+      const reply = fault?.(request) ?? refusal(request) ?? jira.answer(request);
+      await new Promise((resolve) => setTimeout(resolve, latency?.(request) ?? 0));
       send(response, reply);
     })().catch((err: unknown) => send(response, { status: 500, body: { errorMessages: [String(err)] } }));
   });
@@ -175,6 +176,9 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
     requests,
     setFault(next) {
       fault = next;
+    },
+    setLatency(next) {
+      latency = next;
     },
     close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
   };
@@ -219,7 +223,24 @@ const badRequest = (message: string): FakeReply => ({ status: 400, body: { error
 /** The statuses/search endpoint names the category, not the category object of /rest/api/2/status. */
 const STATUS_CATEGORY: Readonly<Record<string, string>> = { new: "TODO", indeterminate: "IN_PROGRESS", done: "DONE" };
 
+/** The 401 Jira answers a request without valid credentials, or undefined when they are valid. */
+function authorization(auth: FakeJiraAuth): (request: RecordedRequest) => FakeReply | undefined {
+  const unauthenticated: FakeReply = { status: 401, body: { errorMessages: ["Client must be authenticated to access this resource."] } };
+  if ("tokens" in auth) {
+    return (request) => {
+      const scopes = auth.tokens.scopesOf(request.headers.authorization);
+      if (!scopes) return unauthenticated;
+      const needed = request.method === "POST" && request.path === "/rest/api/3/issue" ? "write:jira-work" : "read:jira-work";
+      return scopes.includes(needed) ? undefined : { status: 401, body: { code: 401, message: "Unauthorized; scope does not match" } };
+    };
+  }
+  const expected = "accessToken" in auth ? `Bearer ${auth.accessToken}` : `Basic ${Buffer.from(`${auth.email}:${auth.token}`).toString("base64")}`;
+  return (request) => (request.headers.authorization === expected ? undefined : unauthenticated);
+}
+
 class FakeJiraApi {
+  private nextIssueNumber = 1000;
+
   constructor(private readonly data: FakeJiraData) {}
 
   answer(request: RecordedRequest): FakeReply {
@@ -235,9 +256,27 @@ class FakeJiraApi {
         return this.statuses(request.query);
       case "GET /rest/api/3/myself":
         return { status: 200, body: { ...FAKE_ACCOUNT, emailAddress: "scanner@example.com", active: true, accountType: "atlassian" } };
+      case "POST /rest/api/3/issue":
+        return this.createIssue(request.body);
       default:
         return { status: 404, body: { errorMessages: [`No ${route} here`] } };
     }
+  }
+
+  /** Create issue: a project key, an issue type, a summary and, if any, an ADF description. */
+  private createIssue(body: unknown): FakeReply {
+    const fields = ((body ?? {}) as { fields?: Record<string, unknown> }).fields ?? {};
+    const project = (fields.project as { key?: unknown } | undefined)?.key;
+    const issueType = (fields.issuetype as { name?: unknown } | undefined)?.name;
+    const description = fields.description as { type?: unknown; version?: unknown } | undefined;
+    const errors: Record<string, string> = {};
+    if (typeof project !== "string" || !/^[A-Z][A-Z0-9_]+$/.test(project)) errors.project = "Specify a valid project ID or key";
+    if (typeof issueType !== "string" || issueType === "") errors.issuetype = "Specify an issue type";
+    if (typeof fields.summary !== "string" || fields.summary.trim() === "") errors.summary = "You must specify a summary of the issue.";
+    if (description !== undefined && (description.type !== "doc" || description.version !== 1)) errors.description = "Operation value must be an Atlassian Document";
+    if (Object.keys(errors).length > 0) return { status: 400, body: { errorMessages: [], errors } };
+    const id = String(this.nextIssueNumber++);
+    return { status: 201, body: { id, key: `${String(project)}-${id}`, self: `https://fake.invalid/rest/api/3/issue/${id}` } };
   }
 
   /** Enhanced search: bounded JQL, `updated` ascending, pages chained by nextPageToken. */

@@ -55,5 +55,9 @@ export async function seedTenantGraph(owner: pg.Pool, name: string): Promise<Ten
   );
   await owner.query("INSERT INTO scan_outputs (tenant_id, scope, output) VALUES ($1, 'all', '{}')", [tenantId]);
   await owner.query("INSERT INTO audit_log (tenant_id, actor_user_id, action) VALUES ($1, $2, 'tenant.created')", [tenantId, userId]);
+  await owner.query(
+    "INSERT INTO created_tickets (tenant_id, connection_id, idempotency_key, issue_key, created_by) VALUES ($1, $2, $3, 'ENG-1', $4)",
+    [tenantId, connectionId, randomUUID(), userId],
+  );
   return { tenantId, userId, connectionId, workItemId, sessionId: session.rows[0]!.id };
 }

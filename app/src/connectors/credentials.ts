@@ -22,6 +22,12 @@ export function openCredentials(vault: Vault, ref: ConnectionRef, envelope: stri
   return JSON.parse(vault.decrypt(envelope, bindingOf(ref))) as Credentials;
 }
 
+/** Reads a connection's stored credentials afresh (inside the caller's tenant transaction). */
+export async function loadCredentials(db: Queryable, vault: Vault, ref: ConnectionRef): Promise<Credentials> {
+  const { rows } = await db.query<{ credentials: string | null }>("SELECT credentials FROM connections WHERE id = $1", [ref.connectionId]);
+  return openCredentials(vault, ref, rows[0]?.credentials ?? null);
+}
+
 /** Forgets the credentials at once (disconnect). */
 export async function eraseCredentials(db: Queryable, ref: ConnectionRef): Promise<void> {
   await db.query("UPDATE connections SET credentials = NULL, updated_at = now() WHERE id = $1", [ref.connectionId]);

@@ -1,4 +1,7 @@
 import type { Config } from "../config.js";
+import type { Provider } from "../connectors/connector.js";
+import { atlassianOAuthClient, jiraTokenRefresher } from "../connectors/jira/oauth.js";
+import type { TokenRefresher } from "../connectors/token-renewal.js";
 import { Vault } from "../platform/vault.js";
 import { startScanWorkers } from "../scans/queue.js";
 import { CONNECTORS } from "../scans/registry.js";
@@ -12,7 +15,9 @@ export async function runWorker(config: Config): Promise<void> {
   const { log, pool } = runtime;
   await pool.query("SELECT 1");
   await runtime.redis.ping();
-  const deps = { pool, vault: Vault.fromSpec(config.vaultKeys), log, connectors: CONNECTORS };
+  const atlassian = atlassianOAuthClient(config.atlassian);
+  const refreshers = new Map<Provider, TokenRefresher>(atlassian ? [["jira", jiraTokenRefresher(atlassian, log)]] : []);
+  const deps = { pool, vault: Vault.fromSpec(config.vaultKeys), log, connectors: CONNECTORS, renewal: { redis: runtime.redis, refreshers } };
   const workers = startScanWorkers(queueOptions(config), [...CONNECTORS.keys()], async (job, signal) => {
     await runScan(deps, job, signal);
   });

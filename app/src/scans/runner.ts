@@ -1,10 +1,12 @@
 import type { Logger } from "pino";
 import type { Connector, JsonValue, Provider, ScanContext } from "../connectors/connector.js";
-import { openCredentials, storeCredentials, type Credentials } from "../connectors/credentials.js";
+import { loadCredentials, openCredentials, storeCredentials, type Credentials } from "../connectors/credentials.js";
 import { createConnectorHttp, type HttpCounters } from "../connectors/http/client.js";
 import { describeFailure, type RetryPolicy } from "../connectors/http/retry.js";
+import { renewCredentials, renewingOnUnauthorized, type CredentialRenewal, type RenewalReason, type TokenRefresher } from "../connectors/token-renewal.js";
 import type { Pool, PoolClient } from "../platform/db/pool.js";
 import { withTenant } from "../platform/db/tenant.js";
+import type { Redis } from "../platform/redis.js";
 import type { Vault } from "../platform/vault.js";
 import { ingestBatch } from "./ingest.js";
 import type { ScanJob } from "./queue.js";
@@ -16,6 +18,8 @@ export interface ScanDeps {
   vault: Vault;
   log: Logger;
   connectors: ConnectorRegistry;
+  /** Renews OAuth access tokens (before a scan when about to expire, and after a 401); without it credentials are used as stored. */
+  renewal?: { redis: Redis; refreshers: ReadonlyMap<Provider, TokenRefresher> };
   now?: () => Date;
   /** Defaults to the client's policy; tests shorten the waits. */
   retryPolicy?: RetryPolicy;
@@ -78,7 +82,9 @@ export async function runScan(deps: ScanDeps, job: ScanJob, signal: AbortSignal)
 
   let pages = 0;
   try {
-    const context = scanContext(deps, connector, connection, ref, counters, log, signal);
+    const { context, renewIfExpiring } = scanContext(deps, connector, connection, ref, counters, log, signal);
+    // An access token about to expire is renewed before the first request rather than refused midway.
+    await renewIfExpiring();
     for (const stream of connector.streams(context.settings)) {
       for await (const page of connector.scan(stream, cursors.get(stream) ?? null, context)) {
         await withTenant(deps.pool, job.tenantId, async (client) => {
@@ -116,31 +122,63 @@ function scanContext(
   counters: HttpCounters,
   log: Logger,
   signal: AbortSignal,
-): ScanContext {
+): { context: ScanContext; renewIfExpiring: () => Promise<boolean> } {
   const now = deps.now?.() ?? new Date();
   const settings = connector.parseSettings(connection.config);
   let credentials: Credentials = openCredentials(deps.vault, ref, connection.credentials);
-  return {
+  const saveCredentials = async (next: Credentials) => {
+    await withTenant(deps.pool, ref.tenantId, (client) => storeCredentials(client, deps.vault, ref, next));
+    credentials = next;
+  };
+  const renewal = credentialRenewal(deps, connector.provider, ref, saveCredentials, signal);
+  /** True when the credentials were replaced. */
+  const renew = async (reason: RenewalReason) => {
+    if (!renewal) return false;
+    const before = credentials;
+    credentials = await renewCredentials(renewal, credentials, reason);
+    return credentials !== before;
+  };
+  const http = createConnectorHttp({
+    baseUrl: connector.baseUrl(settings, credentials),
+    allowlist: connector.manifest.requests,
+    authHeaders: async () => connector.authHeaders(credentials),
+    log,
+    counters,
+    signal,
+    retryPolicy: deps.retryPolicy,
+  });
+  const context: ScanContext = {
     settings,
     get credentials() {
       return credentials;
     },
-    async saveCredentials(next) {
-      await withTenant(deps.pool, ref.tenantId, (client) => storeCredentials(client, deps.vault, ref, next));
-      credentials = next;
-    },
-    http: createConnectorHttp({
-      baseUrl: connector.baseUrl(settings, credentials),
-      allowlist: connector.manifest.requests,
-      authHeaders: async () => connector.authHeaders(credentials),
-      log,
-      counters,
-      signal,
-      retryPolicy: deps.retryPolicy,
-    }),
+    saveCredentials,
+    http: renewingOnUnauthorized(http, () => renew("rejected")),
     backfillFrom: new Date(now.getTime() - connection.backfill_days * 86_400_000),
     now,
     log,
+    signal,
+  };
+  return { context, renewIfExpiring: () => renew("expiring") };
+}
+
+/** Renewal through this scan's context: the rotated credentials are stored with `saveCredentials` before use. */
+function credentialRenewal(
+  deps: ScanDeps,
+  provider: Provider,
+  ref: { tenantId: string; connectionId: string },
+  saveCredentials: ScanContext["saveCredentials"],
+  signal: AbortSignal,
+): CredentialRenewal | undefined {
+  const refresher = deps.renewal?.refreshers.get(provider);
+  if (!deps.renewal || !refresher) return undefined;
+  return {
+    redis: deps.renewal.redis,
+    refresher,
+    connectionId: ref.connectionId,
+    load: () => withTenant(deps.pool, ref.tenantId, (client) => loadCredentials(client, deps.vault, ref)),
+    save: saveCredentials,
+    now: deps.now,
     signal,
   };
 }

@@ -9,9 +9,11 @@ import { securityHeaders } from "./middleware/security-headers.js";
 import { apiRoutes } from "./routes/api.js";
 import { connectionRoutes } from "./routes/connections.js";
 import { healthRoutes } from "./routes/health.js";
+import { jiraOAuthRoutes } from "./routes/jira-oauth.js";
 import { memberRoutes } from "./routes/members.js";
 import { overviewRoutes } from "./routes/overview.js";
 import { sessionRoutes } from "./routes/session.js";
+import { ticketRoutes } from "./routes/tickets.js";
 import type { RequestState } from "./state.js";
 import { staticFiles } from "./static-files.js";
 
@@ -27,13 +29,15 @@ export function createWebApp(deps: WebDeps): Koa<RequestState> {
   });
   app.use(requestLog(deps.log));
   app.use(errorPages(deps.render));
-  app.use(securityHeaders({ hsts: deps.config.publicUrl.startsWith("https://") }));
+  // "Sign in with Atlassian" is a form whose answer redirects to Atlassian's authorize page.
+  const formActionOrigins = deps.config.atlassian.oauthClient ? [new URL(deps.config.atlassian.authUrl).origin] : [];
+  app.use(securityHeaders({ hsts: deps.config.publicUrl.startsWith("https://"), formActionOrigins }));
   app.use(staticFiles());
   app.use(healthRoutes(deps).routes());
   app.use(bodyParser({ enableTypes: ["json", "form"], jsonLimit: BODY_LIMIT, formLimit: BODY_LIMIT, jsonStrict: true }));
   app.use(authenticate(deps.authenticator));
   app.use(csrfProtection(deps.config.sessionSecret));
-  for (const router of [sessionRoutes(deps), overviewRoutes(deps), memberRoutes(deps), connectionRoutes(deps), apiRoutes(deps)]) {
+  for (const router of [sessionRoutes(deps), overviewRoutes(deps), memberRoutes(deps), jiraOAuthRoutes(deps), connectionRoutes(deps), ticketRoutes(deps), apiRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));
   }

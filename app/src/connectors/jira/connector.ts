@@ -17,7 +17,7 @@ const STATUS_PAGE_SIZE = 200;
 const OVERLAP_MS = 2 * 60_000;
 const MAX_PROJECTS = 50;
 /** Jira's project key rule: a capital letter, then capitals, digits or underscores; 2 to 255 long. */
-const PROJECT_KEY = /^[A-Z][A-Z0-9_]{1,254}$/;
+export const PROJECT_KEY = /^[A-Z][A-Z0-9_]{1,254}$/;
 const STREAM_PREFIX = "issues:";
 
 interface JiraSettings {

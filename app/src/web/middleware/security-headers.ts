@@ -1,21 +1,26 @@
 import type { Middleware } from "koa";
 
-/** No inline script or style anywhere: every page uses /static files only. */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join("; ");
+/**
+ * No inline script or style anywhere: every page uses /static files only. Forms post to
+ * this origin and, because browsers apply form-action to a form's redirects too, to the
+ * origins a form's answer may redirect to (Atlassian sign-in).
+ */
+function contentSecurityPolicy(formActionOrigins: readonly string[]): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    ["form-action 'self'", ...formActionOrigins].join(" "),
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
 
 const HEADERS: Record<string, string> = {
-  "Content-Security-Policy": CONTENT_SECURITY_POLICY,
   "X-Content-Type-Options": "nosniff",
   "X-Frame-Options": "DENY",
   "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -24,9 +29,10 @@ const HEADERS: Record<string, string> = {
   "Cross-Origin-Resource-Policy": "same-origin",
 };
 
-export function securityHeaders(options: { hsts: boolean }): Middleware {
+export function securityHeaders(options: { hsts: boolean; formActionOrigins?: readonly string[] }): Middleware {
+  const headers = { ...HEADERS, "Content-Security-Policy": contentSecurityPolicy(options.formActionOrigins ?? []) };
   return async (ctx, next) => {
-    ctx.set(HEADERS);
+    ctx.set(headers);
     if (options.hsts) ctx.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
     await next();
   };

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import Router from "@koa/router";
 import { createConnection, disconnectConnection } from "../../connectors/connections.js";
 import type { Connector } from "../../connectors/connector.js";
@@ -23,17 +24,18 @@ const SCAN_COLUMNS = `id, status, trigger, queued_at AS "queuedAt", started_at A
 export function connectionRoutes(deps: WebDeps): Router<RequestState> {
   const router = new Router<RequestState>();
   const { pool, render } = deps;
+  const atlassianSignIn = deps.config.atlassian.oauthClient !== undefined;
 
   router.get("/connections", async (ctx) => {
     const principal = requirePrincipal(ctx);
     const connections = await withTenant(pool, principal.tenantId, listConnections);
-    renderPage(ctx, render, "connections", { title: "Connections", connections, forms: CONNECT_FORMS, canManage: hasRole(principal, "admin") });
+    renderPage(ctx, render, "connections", { title: "Connections", connections, forms: CONNECT_FORMS, canManage: hasRole(principal, "admin"), atlassianSignIn });
   });
 
   router.post("/connections", async (ctx) => {
     const principal = requirePrincipal(ctx);
     const form = connectFormFor(field(ctx, "provider"));
-    const values = { title: "Connections", forms: CONNECT_FORMS, canManage: true, chosen: form.provider, label: field(ctx, "label") };
+    const values = { title: "Connections", forms: CONNECT_FORMS, canManage: true, atlassianSignIn, chosen: form.provider, label: field(ctx, "label") };
     const showAgain = async (refusal: AppError) => {
       const connections = await withTenant(pool, principal.tenantId, listConnections);
       renderPage(ctx, render, "connections", { ...values, connections, error: refusal.message }, refusal.status);
@@ -66,7 +68,9 @@ export function connectionRoutes(deps: WebDeps): Router<RequestState> {
           fieldsDropped: connector.manifest.fieldsDropped,
         }
       : null;
-    renderPage(ctx, render, "connection", { title: details.connection.label, ...details, manifest, canManage: hasRole(principal, "admin") });
+    // A fresh idempotency key per page view: submitting this form twice creates one issue.
+    const ticket = details.connection.provider === "jira" && details.active ? { idempotencyKey: randomUUID() } : null;
+    renderPage(ctx, render, "connection", { title: details.connection.label, ...details, manifest, ticket, canManage: hasRole(principal, "admin") });
   });
 
   router.post("/connections/:id/scan", async (ctx) => {
