@@ -2,17 +2,14 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
-import { createAuthenticator } from "../../app/src/auth/authenticator.js";
-import { Throttle } from "../../app/src/auth/throttle.js";
 import { loadConfig, type Config } from "../../app/src/config.js";
 import { createPool, type Pool } from "../../app/src/platform/db/pool.js";
 import { createLogger } from "../../app/src/platform/log.js";
 import { createRedis, type Redis } from "../../app/src/platform/redis.js";
-import { generateVaultKey, Vault } from "../../app/src/platform/vault.js";
-import { ScanQueues } from "../../app/src/scans/queue.js";
-import { CONNECTORS } from "../../app/src/scans/registry.js";
+import { generateVaultKey } from "../../app/src/platform/vault.js";
+import type { ScanQueues } from "../../app/src/scans/queue.js";
 import { createWebApp } from "../../app/src/web/app.js";
-import { createRenderer } from "../../app/src/web/render.js";
+import { assembleWebDeps } from "../../app/src/web/deps.js";
 import type { TestDatabase } from "./database.js";
 import { REDIS_URL } from "./services.js";
 
@@ -62,19 +59,9 @@ export async function startTestWeb(db: TestDatabase, overrides: Record<string, s
   const log = createLogger({ level: "info", destination: logs });
   const pool = createPool({ connectionString: config.databaseUrl, max: 5, applicationName: "twinflow-test", log });
   const redis = createRedis({ url: config.redisUrl, log, keyPrefix: `test:${randomBytes(6).toString("hex")}:` });
-  const queues = new ScanQueues({ redisUrl: config.redisUrl, prefix: config.queuePrefix, lockDurationMs: config.scanLockMs });
-  const app = createWebApp({
-    config,
-    log,
-    pool,
-    redis,
-    authenticator: createAuthenticator(config, pool),
-    throttle: new Throttle(redis),
-    render: createRenderer(),
-    vault: Vault.fromSpec(config.vaultKeys),
-    queues,
-    connectors: CONNECTORS,
-  });
+  const deps = assembleWebDeps({ config, log, pool, redis });
+  const app = createWebApp(deps);
+  const queues = deps.queues;
   const server: Server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

@@ -1,31 +1,15 @@
 import { createServer } from "node:http";
 import type { Config } from "../config.js";
-import { createAuthenticator } from "../auth/authenticator.js";
-import { Throttle } from "../auth/throttle.js";
 import { createWebApp } from "../web/app.js";
-import { createRenderer } from "../web/render.js";
-import { Vault } from "../platform/vault.js";
-import { ScanQueues } from "../scans/queue.js";
-import { CONNECTORS } from "../scans/registry.js";
-import { openRuntime, queueOptions, watchStopSignals } from "./runtime.js";
+import { assembleWebDeps } from "../web/deps.js";
+import { openRuntime, watchStopSignals } from "./runtime.js";
 
 export async function runWeb(config: Config): Promise<void> {
   const stopRequested = watchStopSignals();
   const runtime = openRuntime(config, "web");
   const { log, pool, redis } = runtime;
-  const queues = new ScanQueues(queueOptions(config));
-  const app = createWebApp({
-    config,
-    log,
-    pool,
-    redis,
-    authenticator: createAuthenticator(config, pool),
-    throttle: new Throttle(redis),
-    render: createRenderer(),
-    vault: Vault.fromSpec(config.vaultKeys),
-    queues,
-    connectors: CONNECTORS,
-  });
+  const deps = assembleWebDeps({ config, log, pool, redis });
+  const app = createWebApp(deps);
   const server = createServer(app.callback());
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
@@ -40,7 +24,7 @@ export async function runWeb(config: Config): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   await closed;
-  await queues.close();
+  await deps.queues.close();
   await runtime.close();
   log.info("web stopped");
 }

@@ -1,13 +1,13 @@
 import type { Logger } from "pino";
-import type { Authenticator } from "../auth/authenticator.js";
-import type { Throttle } from "../auth/throttle.js";
+import { createAuthenticator, type Authenticator } from "../auth/authenticator.js";
+import { Throttle } from "../auth/throttle.js";
 import type { Config } from "../config.js";
 import type { Pool } from "../platform/db/pool.js";
 import type { Redis } from "../platform/redis.js";
-import type { ScanQueues } from "../scans/queue.js";
-import type { ConnectorRegistry } from "../scans/registry.js";
-import type { Vault } from "../platform/vault.js";
-import type { Renderer } from "./render.js";
+import { Vault } from "../platform/vault.js";
+import { ScanQueues } from "../scans/queue.js";
+import { CONNECTORS, type ConnectorRegistry } from "../scans/registry.js";
+import { createRenderer, type Renderer } from "./render.js";
 
 /** What the web process hands its routes. */
 export interface WebDeps {
@@ -21,4 +21,18 @@ export interface WebDeps {
   vault: Vault;
   queues: ScanQueues;
   connectors: ConnectorRegistry;
+}
+
+/** The web process's parts, built from its connections; the caller closes `queues`. */
+export function assembleWebDeps(base: { config: Config; log: Logger; pool: Pool; redis: Redis }): WebDeps {
+  const { config, pool, redis } = base;
+  return {
+    ...base,
+    authenticator: createAuthenticator(config, pool),
+    throttle: new Throttle(redis),
+    render: createRenderer(),
+    vault: Vault.fromSpec(config.vaultKeys),
+    queues: new ScanQueues({ redisUrl: config.redisUrl, prefix: config.queuePrefix, lockDurationMs: config.scanLockMs }),
+    connectors: CONNECTORS,
+  };
 }
