@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { Browser, signUp, startTestWeb, untilScansSettle, type TestWeb } from "../support/web.js";
 import { startTestWorkers, type TestWorkers } from "../support/workers.js";
+import { FAKE_GITHUB_TOKEN, startFakeGitHub } from "../fakes/github.js";
 
 let db: TestDatabase;
 let web: TestWeb;
@@ -69,6 +70,39 @@ describe("connections in the web UI", () => {
     expect((await owner.post(`${kept}/scan`, {})).status).toBe(400);
     const audit = await db.owner.query<{ action: string }>("SELECT action FROM audit_log WHERE target_id = ANY($1) ORDER BY id", [[idOf(kept), idOf(dropped)]]);
     expect(audit.rows.map((row) => row.action)).toEqual(["connection.created", "connection.created", "connection.disconnected", "connection.disconnected"]);
+  });
+
+  it("after a token is refused, asks for a new one and scans again once it works", async () => {
+    const github = await startFakeGitHub({ pageSize: 20 });
+    try {
+      const owner = await signUp(web, { email: "reconnect@example.com", tenantName: "Reconnect Co" });
+      await owner.get("/connections");
+      github.setFault(() => ({ status: 401, body: { message: "Bad credentials" } }));
+      const path = (await owner.post("/connections", { provider: "github", repositories: "panjf2000/ants", token: "ghp_revoked", apiBaseUrl: github.url, backfillDays: "3650" })).location;
+      expect(path).toBeNull();
+      github.setFault(null);
+      const connected = await owner.post("/connections", { provider: "github", repositories: "panjf2000/ants", token: FAKE_GITHUB_TOKEN, apiBaseUrl: github.url, backfillDays: "3650" });
+      const page = connected.location!;
+      await untilScansSettle(owner, page);
+      github.setFault(() => ({ status: 401, body: { message: "Bad credentials" } }));
+      await owner.get(page);
+      await owner.post(`${page}/scan`, {});
+      const refused = await untilScansSettle(owner, page);
+      expect(refused).toContain("needs_reconnect");
+      expect(refused).toContain("Reconnect");
+      github.setFault(null);
+
+      const wrong = await owner.post(`${page}/credentials`, { token: "ghp_wrong" });
+      expect(wrong.status).toBe(400);
+      expect(wrong.body).toContain("did not work");
+      const right = await owner.post(`${page}/credentials`, { token: FAKE_GITHUB_TOKEN });
+      expect(right.status).toBe(302);
+      const after = await untilScansSettle(owner, page);
+      expect(after).toMatch(/<span class="value">active<\/span>/);
+      expect(after.match(/<td>succeeded<\/td>/g)?.length).toBe(2);
+    } finally {
+      await github.close();
+    }
   });
 
   it("explains bad connection input without storing anything, and keeps members from connecting", async () => {

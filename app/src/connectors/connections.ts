@@ -57,3 +57,13 @@ export async function disconnectConnection(client: PoolClient, by: Principal, co
     details: { dataDeleted: deleteData },
   });
 }
+
+/** New credentials for a connection that needs them (revoked, expired, disconnected); scanning resumes. */
+export async function reconnectConnection(client: PoolClient, vault: Vault, by: Principal, connectionId: string, credentials: Credentials): Promise<void> {
+  if (!hasRole(by, "admin")) throw forbidden("Only owners and admins can reconnect tools.");
+  const found = await client.query("SELECT 1 FROM connections WHERE id = $1", [connectionId]);
+  if (found.rowCount === 0) throw notFound("There is no connection with that id.");
+  await storeCredentials(client, vault, { tenantId: by.tenantId, connectionId }, credentials);
+  await client.query("UPDATE connections SET status = 'active', next_scan_at = NULL WHERE id = $1", [connectionId]);
+  await recordAudit(client, { tenantId: by.tenantId, actorUserId: by.userId, action: "connection.reconnected", targetType: "connection", targetId: connectionId });
+}

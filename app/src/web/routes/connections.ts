@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import Router from "@koa/router";
-import { createConnection, disconnectConnection } from "../../connectors/connections.js";
+import { createConnection, disconnectConnection, reconnectConnection } from "../../connectors/connections.js";
 import type { Connector } from "../../connectors/connector.js";
 import type { Credentials } from "../../connectors/credentials.js";
 import { createConnectorHttp } from "../../connectors/http/client.js";
@@ -80,6 +80,25 @@ export function connectionRoutes(deps: WebDeps): Router<RequestState> {
     ctx.redirect(`/connections/${connectionId}`);
   });
 
+  router.post("/connections/:id/credentials", async (ctx) => {
+    const principal = requirePrincipal(ctx);
+    const connectionId = connectionIdOf(ctx);
+    const details = await withTenant(pool, principal.tenantId, (client) => loadConnection(client, connectionId));
+    const provider = details.connection.provider as Connector["provider"];
+    const showAgain = (refusal: AppError) =>
+      renderPage(ctx, render, "connection", { title: details.connection.label, ...details, canManage: true, error: refusal.message }, refusal.status);
+    await withFormErrors(async () => {
+      const connector = deps.connectors.get(provider);
+      if (!connector) throw badRequest("unknown_provider", "That tool cannot be connected on this instance.");
+      const { credentials } = connectFormFor(provider).read((name) => field(ctx, name), new Date());
+      const settings = connector.parseSettings(details.config);
+      await verifyCredentials(deps, connector, settings, credentials);
+      await withTenant(pool, principal.tenantId, (client) => reconnectConnection(client, deps.vault, principal, connectionId, credentials));
+      await requestScan(pool, deps.queues, { tenantId: principal.tenantId, connectionId }, "manual");
+      ctx.redirect(`/connections/${connectionId}`);
+    }, showAgain);
+  });
+
   router.post("/connections/:id/disconnect", async (ctx) => {
     const principal = requirePrincipal(ctx);
     const connectionId = connectionIdOf(ctx);
@@ -135,14 +154,25 @@ async function listConnections(client: PoolClient) {
 }
 
 async function loadConnection(client: PoolClient, connectionId: string) {
-  const { rows } = await client.query<{ id: string; provider: string; label: string; status: string; lastScanAt: Date | null; scanEveryMinutes: number; items: number; events: number }>(
-    `SELECT c.id, c.provider, c.label, c.status, c.last_scan_at AS "lastScanAt", c.scan_every_minutes AS "scanEveryMinutes",
+  const { rows } = await client.query<{
+    id: string;
+    provider: string;
+    label: string;
+    status: string;
+    lastScanAt: Date | null;
+    scanEveryMinutes: number;
+    items: number;
+    events: number;
+    config: unknown;
+  }>(
+    `SELECT c.id, c.provider, c.label, c.status, c.last_scan_at AS "lastScanAt", c.scan_every_minutes AS "scanEveryMinutes", c.config,
             (SELECT count(*)::int FROM work_items w WHERE w.connection_id = c.id) AS items,
             (SELECT count(*)::int FROM events e WHERE e.connection_id = c.id) AS events
        FROM connections c WHERE c.id = $1`,
     [connectionId],
   );
   if (!rows[0]) throw notFound("There is no connection with that id.");
+  const { config, ...connection } = rows[0];
   const scans = await client.query(`SELECT ${SCAN_COLUMNS} FROM scans WHERE connection_id = $1 ORDER BY queued_at DESC LIMIT 20`, [connectionId]);
-  return { connection: rows[0], scans: scans.rows, active: rows[0].status === "active" };
+  return { connection, config, scans: scans.rows, active: connection.status === "active" };
 }
