@@ -14,15 +14,25 @@ export interface NewConnection {
   credentials: Credentials;
   scanEveryMinutes?: number;
   backfillDays?: number;
+  /** The account (and scopes) the provider reported for the credentials. */
+  connectedAs?: string | null;
 }
 
 /** Creates a connection with its credentials encrypted; due for a first scan at once. */
 export async function createConnection(client: PoolClient, vault: Vault, by: Principal, connection: NewConnection): Promise<string> {
   if (!hasRole(by, "admin")) throw forbidden("Only owners and admins can connect tools.");
   const { rows } = await client.query<{ id: string }>(
-    `INSERT INTO connections (tenant_id, provider, label, config, scan_every_minutes, backfill_days)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-    [by.tenantId, connection.provider, connection.label, JSON.stringify(connection.settings), connection.scanEveryMinutes ?? 60, connection.backfillDays ?? 180],
+    `INSERT INTO connections (tenant_id, provider, label, config, scan_every_minutes, backfill_days, connected_as)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+    [
+      by.tenantId,
+      connection.provider,
+      connection.label,
+      JSON.stringify(connection.settings),
+      connection.scanEveryMinutes ?? 60,
+      connection.backfillDays ?? 180,
+      connection.connectedAs ?? null,
+    ],
   );
   const connectionId = rows[0]!.id;
   if (Object.keys(connection.credentials).length > 0) {
@@ -59,11 +69,18 @@ export async function disconnectConnection(client: PoolClient, by: Principal, co
 }
 
 /** New credentials for a connection that needs them (revoked, expired, disconnected); scanning resumes. */
-export async function reconnectConnection(client: PoolClient, vault: Vault, by: Principal, connectionId: string, credentials: Credentials): Promise<void> {
+export async function reconnectConnection(
+  client: PoolClient,
+  vault: Vault,
+  by: Principal,
+  connectionId: string,
+  credentials: Credentials,
+  connectedAs: string | null,
+): Promise<void> {
   if (!hasRole(by, "admin")) throw forbidden("Only owners and admins can reconnect tools.");
   const found = await client.query("SELECT 1 FROM connections WHERE id = $1", [connectionId]);
   if (found.rowCount === 0) throw notFound("There is no connection with that id.");
   await storeCredentials(client, vault, { tenantId: by.tenantId, connectionId }, credentials);
-  await client.query("UPDATE connections SET status = 'active', next_scan_at = NULL WHERE id = $1", [connectionId]);
+  await client.query("UPDATE connections SET status = 'active', next_scan_at = NULL, connected_as = $2 WHERE id = $1", [connectionId, connectedAs]);
   await recordAudit(client, { tenantId: by.tenantId, actorUserId: by.userId, action: "connection.reconnected", targetType: "connection", targetId: connectionId });
 }

@@ -57,6 +57,10 @@ export const jiraConnector: Connector = {
       parsed.kind === "api_token" ? `Basic ${Buffer.from(`${parsed.email}:${parsed.token}`).toString("base64")}` : `Bearer ${parsed.accessToken}`;
     return { authorization };
   },
+  async verifyCredentials(http) {
+    const account = await verifyCredentials(http);
+    return `Jira account ${account.displayName}`;
+  },
   streams: (settings) => parseJiraSettings(settings).projects.map((project) => `${STREAM_PREFIX}${project}`),
   scan(stream, cursor, context) {
     const settings = parseJiraSettings(context.settings);

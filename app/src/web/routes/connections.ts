@@ -47,9 +47,9 @@ export function connectionRoutes(deps: WebDeps): Router<RequestState> {
       const settings = connector.parseSettings(raw);
       const label = field(ctx, "label").trim() || form.title;
       const backfillDays = backfillDaysOf(field(ctx, "backfillDays"));
-      await verifyCredentials(deps, connector, settings, credentials);
+      const connectedAs = await verifyCredentials(deps, connector, settings, credentials);
       const connectionId = await withTenant(pool, principal.tenantId, (client) =>
-        createConnection(client, deps.vault, principal, { provider: form.provider, label, settings, credentials, backfillDays }),
+        createConnection(client, deps.vault, principal, { provider: form.provider, label, settings, credentials, backfillDays, connectedAs }),
       );
       await requestScan(pool, deps.queues, { tenantId: principal.tenantId, connectionId }, "manual");
       ctx.redirect(`/connections/${connectionId}`);
@@ -92,8 +92,8 @@ export function connectionRoutes(deps: WebDeps): Router<RequestState> {
       if (!connector) throw badRequest("unknown_provider", "That tool cannot be connected on this instance.");
       const { credentials } = connectFormFor(provider).read((name) => field(ctx, name), new Date());
       const settings = connector.parseSettings(details.config);
-      await verifyCredentials(deps, connector, settings, credentials);
-      await withTenant(pool, principal.tenantId, (client) => reconnectConnection(client, deps.vault, principal, connectionId, credentials));
+      const connectedAs = await verifyCredentials(deps, connector, settings, credentials);
+      await withTenant(pool, principal.tenantId, (client) => reconnectConnection(client, deps.vault, principal, connectionId, credentials, connectedAs));
       await requestScan(pool, deps.queues, { tenantId: principal.tenantId, connectionId }, "manual");
       ctx.redirect(`/connections/${connectionId}`);
     }, showAgain);
@@ -125,8 +125,8 @@ function connectionIdOf(ctx: WebContext): string {
 }
 
 /** One read request with the new credentials, so a wrong token is reported now, not at the first scan. */
-async function verifyCredentials(deps: WebDeps, connector: Connector, settings: ReturnType<Connector["parseSettings"]>, credentials: Credentials): Promise<void> {
-  if (!connector.verifyCredentials) return;
+async function verifyCredentials(deps: WebDeps, connector: Connector, settings: ReturnType<Connector["parseSettings"]>, credentials: Credentials): Promise<string | null> {
+  if (!connector.verifyCredentials) return null;
   const http = createConnectorHttp({
     baseUrl: connector.baseUrl(settings, credentials),
     allowlist: connector.manifest.requests,
@@ -134,7 +134,7 @@ async function verifyCredentials(deps: WebDeps, connector: Connector, settings: 
     log: deps.log,
   });
   try {
-    await connector.verifyCredentials(http, settings);
+    return await connector.verifyCredentials(http, settings);
   } catch (err) {
     const failure = describeFailure(err);
     deps.log.info({ code: failure.code, provider: connector.provider }, "credentials refused at connect");
@@ -161,11 +161,12 @@ async function loadConnection(client: PoolClient, connectionId: string) {
     status: string;
     lastScanAt: Date | null;
     scanEveryMinutes: number;
+    connectedAs: string | null;
     items: number;
     events: number;
     config: unknown;
   }>(
-    `SELECT c.id, c.provider, c.label, c.status, c.last_scan_at AS "lastScanAt", c.scan_every_minutes AS "scanEveryMinutes", c.config,
+    `SELECT c.id, c.provider, c.label, c.status, c.last_scan_at AS "lastScanAt", c.scan_every_minutes AS "scanEveryMinutes", c.connected_as AS "connectedAs", c.config,
             (SELECT count(*)::int FROM work_items w WHERE w.connection_id = c.id) AS items,
             (SELECT count(*)::int FROM events e WHERE e.connection_id = c.id) AS events
        FROM connections c WHERE c.id = $1`,
