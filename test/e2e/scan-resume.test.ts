@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createConnection } from "../../app/src/connectors/connections.js";
 import { withTenant } from "../../app/src/platform/db/tenant.js";
@@ -35,7 +36,7 @@ beforeAll(async () => {
   tenant = await seedTenantGraph(db.owner, "Resume");
   github = await startFakeGitHub({ issues: manyIssues(), events: [], pageSize: PAGE, latencyMs: 40 });
   env = testEnv(db, { QUEUE_PREFIX: `test-${randomBytes(4).toString("hex")}`, SCAN_LOCK_SECONDS: "5" });
-  queues = new ScanQueues({ redisUrl: env.REDIS_URL!, prefix: env.QUEUE_PREFIX!, lockDurationMs: 5_000 });
+  queues = new ScanQueues({ redisUrl: env.REDIS_URL!, prefix: env.QUEUE_PREFIX!, lockDurationMs: 5_000, log: pino({ level: "silent" }) });
 });
 
 afterAll(async () => {

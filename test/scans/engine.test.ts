@@ -38,7 +38,7 @@ const connectors = new Map<Provider, Connector>([
   ["demo", demoConnector],
   ["github", revokedConnector],
 ]);
-const options: QueueOptions = { redisUrl: REDIS_URL, prefix: `test-${randomBytes(4).toString("hex")}`, lockDurationMs: 5_000 };
+const options: QueueOptions = { redisUrl: REDIS_URL, prefix: `test-${randomBytes(4).toString("hex")}`, lockDurationMs: 5_000, log: pino({ level: "silent" }) };
 
 beforeAll(async () => {
   db = await createTestDatabase();

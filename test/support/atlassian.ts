@@ -1,7 +1,8 @@
 import { atlassianOAuthClient, jiraTokenRefresher } from "../../app/src/connectors/jira/oauth.js";
 import { createLogger } from "../../app/src/platform/log.js";
 import { Vault } from "../../app/src/platform/vault.js";
-import { startScanWorkers, type ScanWorkers } from "../../app/src/scans/queue.js";
+import { pino } from "pino";
+import { queueOptionsFrom, startScanWorkers, type ScanWorkers } from "../../app/src/scans/queue.js";
 import { CONNECTORS } from "../../app/src/scans/registry.js";
 import { runScan } from "../../app/src/scans/runner.js";
 import type { FakeAtlassian } from "../fakes/atlassian-auth.js";
@@ -49,7 +50,7 @@ export function startRenewingWorkers(web: TestWeb, db: TestDatabase): { workers:
     connectors: CONNECTORS,
     renewal: { redis: web.redis, refreshers: new Map([["jira" as const, jiraTokenRefresher(atlassianOAuthClient(web.config.atlassian)!, log)]]) },
   };
-  const workers = startScanWorkers({ redisUrl: web.config.redisUrl, prefix: web.config.queuePrefix, lockDurationMs: web.config.scanLockMs }, [...CONNECTORS.keys()], async (job, signal) => {
+  const workers = startScanWorkers(queueOptionsFrom(web.config, pino({ level: "silent" })), [...CONNECTORS.keys()], async (job, signal) => {
     await runScan(deps, job, signal);
   });
   return { workers, logs };

@@ -22,8 +22,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await adminQuery(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(templateName(runId))} OWNER ${pg.escapeIdentifier(TEST_OWNER.user)}`);
   const ownerUrl = databaseUrl(TEST_OWNER, name);
   const runtimeUrl = databaseUrl(TEST_RUNTIME, name);
-  const owner = new pg.Pool({ connectionString: ownerUrl, max: 3 });
-  const runtime = new pg.Pool({ connectionString: runtimeUrl, max: 5 });
+  const owner = tolerateTeardown(new pg.Pool({ connectionString: ownerUrl, max: 3 }));
+  const runtime = tolerateTeardown(new pg.Pool({ connectionString: runtimeUrl, max: 5 }));
   return {
     name,
     ownerUrl,
@@ -35,6 +35,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await adminQuery(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
     },
   };
+}
+
+/**
+ * Dropping the database WITH (FORCE) terminates idle connections (57P01); that is the
+ * expected end of a test file. Any other connection error still fails the run.
+ */
+function tolerateTeardown(pool: pg.Pool): pg.Pool {
+  pool.on("error", (err: Error & { code?: string }) => {
+    if (err.code !== "57P01") throw err;
+  });
+  return pool;
 }
 
 async function adminQuery(sql: string): Promise<void> {

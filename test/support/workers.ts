@@ -1,6 +1,6 @@
 import { createLogger } from "../../app/src/platform/log.js";
 import { Vault } from "../../app/src/platform/vault.js";
-import { startScanWorkers, type ScanWorkers } from "../../app/src/scans/queue.js";
+import { queueOptionsFrom, startScanWorkers, type ScanWorkers } from "../../app/src/scans/queue.js";
 import { CONNECTORS } from "../../app/src/scans/registry.js";
 import { runScan } from "../../app/src/scans/runner.js";
 import type { TestDatabase } from "./database.js";
@@ -16,7 +16,7 @@ export function startTestWorkers(web: TestWeb, db: TestDatabase): TestWorkers {
   const log = createLogger({ level: "info", destination: logs });
   const deps = { pool: db.runtime, vault: Vault.fromSpec(web.config.vaultKeys), log, connectors: CONNECTORS };
   const workers = startScanWorkers(
-    { redisUrl: web.config.redisUrl, prefix: web.config.queuePrefix, lockDurationMs: web.config.scanLockMs },
+    queueOptionsFrom(web.config, log),
     [...CONNECTORS.keys()],
     async (job, signal) => {
       await runScan(deps, job, signal);

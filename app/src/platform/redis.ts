@@ -8,6 +8,11 @@ export interface RedisOptions {
   log: Logger;
   /** Namespaces keys, e.g. per test file. */
   keyPrefix?: string;
+  /**
+   * For job queues: commands wait through reconnects instead of failing (BullMQ requires
+   * it for its blocking reads).
+   */
+  waitThroughOutages?: boolean;
 }
 
 const MAX_BACKOFF_MS = 5_000;
@@ -17,7 +22,7 @@ export function createRedis(options: RedisOptions): Redis {
     keyPrefix: options.keyPrefix,
     // Fail a command after two reconnect attempts rather than queueing forever, so
     // readiness and requests report an outage instead of hanging.
-    maxRetriesPerRequest: 2,
+    maxRetriesPerRequest: options.waitThroughOutages ? null : 2,
     connectTimeout: 5_000,
     retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, MAX_BACKOFF_MS),
   });

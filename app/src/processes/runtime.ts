@@ -2,7 +2,6 @@ import type { Config } from "../config.js";
 import { createPool, type Pool } from "../platform/db/pool.js";
 import { createLogger, type Logger } from "../platform/log.js";
 import { createRedis, type Redis } from "../platform/redis.js";
-import type { QueueOptions } from "../scans/queue.js";
 
 /** The connections every long-running role holds, and one way to let them go. */
 export interface Runtime {
@@ -26,10 +25,6 @@ export function openRuntime(config: Config, role: string): Runtime {
       await Promise.allSettled([pool.end(), redis.quit()]);
     },
   };
-}
-
-export function queueOptions(config: Config): QueueOptions {
-  return { redisUrl: config.redisUrl, prefix: config.queuePrefix, lockDurationMs: config.scanLockMs };
 }
 
 /**

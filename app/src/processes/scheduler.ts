@@ -3,8 +3,8 @@ import type { Config } from "../config.js";
 import { LeaderLock } from "../platform/leader-lock.js";
 import type { Logger } from "../platform/log.js";
 import { requeueStalledScans, scheduleDueScans } from "../scans/enqueue.js";
-import { ScanQueues } from "../scans/queue.js";
-import { openRuntime, queueOptions, watchStopSignals, type Runtime } from "./runtime.js";
+import { queueOptionsFrom, ScanQueues } from "../scans/queue.js";
+import { openRuntime, watchStopSignals, type Runtime } from "./runtime.js";
 
 const LEADER_KEY = "scheduler:leader";
 const LEADER_TTL_MS = 30_000;
@@ -50,7 +50,8 @@ const TASKS: ScheduledTask[] = [
 
 export async function runScheduler(config: Config): Promise<void> {
   const stopRequested = watchStopSignals();
-  const runtime: SchedulerRuntime = { ...openRuntime(config, "scheduler"), queues: new ScanQueues(queueOptions(config)) };
+  const base = openRuntime(config, "scheduler");
+  const runtime: SchedulerRuntime = { ...base, queues: new ScanQueues(queueOptionsFrom(config, base.log)) };
   const { log, redis } = runtime;
   const lock = new LeaderLock(redis, LEADER_KEY, LEADER_TTL_MS);
   let leader: boolean | undefined;

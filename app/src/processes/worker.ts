@@ -3,10 +3,10 @@ import type { Provider } from "../connectors/connector.js";
 import { atlassianOAuthClient, jiraTokenRefresher } from "../connectors/jira/oauth.js";
 import type { TokenRefresher } from "../connectors/token-renewal.js";
 import { Vault } from "../platform/vault.js";
-import { startScanWorkers } from "../scans/queue.js";
+import { queueOptionsFrom, startScanWorkers } from "../scans/queue.js";
 import { CONNECTORS } from "../scans/registry.js";
 import { runScan } from "../scans/runner.js";
-import { openRuntime, queueOptions, watchStopSignals } from "./runtime.js";
+import { openRuntime, watchStopSignals } from "./runtime.js";
 
 /** Runs scan jobs from the queue, each provider with its own concurrency limit. */
 export async function runWorker(config: Config): Promise<void> {
@@ -18,7 +18,7 @@ export async function runWorker(config: Config): Promise<void> {
   const atlassian = atlassianOAuthClient(config.atlassian);
   const refreshers = new Map<Provider, TokenRefresher>(atlassian ? [["jira", jiraTokenRefresher(atlassian, log)]] : []);
   const deps = { pool, vault: Vault.fromSpec(config.vaultKeys), log, connectors: CONNECTORS, renewal: { redis: runtime.redis, refreshers } };
-  const workers = startScanWorkers(queueOptions(config), [...CONNECTORS.keys()], async (job, signal) => {
+  const workers = startScanWorkers(queueOptionsFrom(config, log), [...CONNECTORS.keys()], async (job, signal) => {
     await runScan(deps, job, signal);
   });
   log.info({ providers: [...CONNECTORS.keys()] }, "worker ready");

@@ -1,6 +1,8 @@
 import { Queue, Worker, type Job } from "bullmq";
-import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
 import type { Provider } from "../connectors/connector.js";
+import { createRedis, type Redis } from "../platform/redis.js";
 
 export interface ScanJob {
   tenantId: string;
@@ -25,13 +27,18 @@ export interface QueueOptions {
   prefix: string;
   /** A job whose worker stops renewing this lock (it died) is handed to another worker. */
   lockDurationMs: number;
+  log: Logger;
+}
+
+export function queueOptionsFrom(config: Config, log: Logger): QueueOptions {
+  return { redisUrl: config.redisUrl, prefix: config.queuePrefix, lockDurationMs: config.scanLockMs, log };
 }
 
 const queueName = (provider: Provider) => `scans-${provider}`;
 
-/** BullMQ needs connections that never give up on a command. */
-function queueConnection(redisUrl: string): Redis {
-  return new Redis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true });
+/** BullMQ needs connections that never give up on a command; outages are logged like any Redis client's. */
+function queueConnection(options: QueueOptions): Redis {
+  return createRedis({ url: options.redisUrl, log: options.log, waitThroughOutages: true });
 }
 
 export class ScanQueues {
@@ -39,7 +46,7 @@ export class ScanQueues {
   private readonly queues = new Map<Provider, Queue<ScanJob>>();
 
   constructor(private readonly options: QueueOptions) {
-    this.connection = queueConnection(options.redisUrl);
+    this.connection = queueConnection(options);
   }
 
   /** The job id is the scan id, so enqueuing the same scan twice is one job. */
@@ -76,7 +83,7 @@ export function startScanWorkers(
   // BullMQ leaves connections it was handed open; these are ours to close.
   const connections: Redis[] = [];
   const workers = providers.map((provider) => {
-    const connection = queueConnection(options.redisUrl);
+    const connection = queueConnection(options);
     connections.push(connection);
     return new Worker<ScanJob>(queueName(provider), (job: Job<ScanJob>) => run(job.data, stopping.signal), {
       connection,

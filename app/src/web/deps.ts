@@ -5,7 +5,7 @@ import type { Config } from "../config.js";
 import type { Pool } from "../platform/db/pool.js";
 import type { Redis } from "../platform/redis.js";
 import { Vault } from "../platform/vault.js";
-import { ScanQueues } from "../scans/queue.js";
+import { queueOptionsFrom, ScanQueues } from "../scans/queue.js";
 import { CONNECTORS, type ConnectorRegistry } from "../scans/registry.js";
 import { createRenderer, type Renderer } from "./render.js";
 
@@ -32,7 +32,7 @@ export function assembleWebDeps(base: { config: Config; log: Logger; pool: Pool;
     throttle: new Throttle(redis),
     render: createRenderer(),
     vault: Vault.fromSpec(config.vaultKeys),
-    queues: new ScanQueues({ redisUrl: config.redisUrl, prefix: config.queuePrefix, lockDurationMs: config.scanLockMs }),
+    queues: new ScanQueues(queueOptionsFrom(config, base.log)),
     connectors: CONNECTORS,
   };
 }
