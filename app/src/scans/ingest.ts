@@ -1,4 +1,4 @@
-import type { EventLogBatch } from "../connectors/types.js";
+import type { ActorRecord, EventLogBatch, EventRecord, WorkItemRecord } from "../connectors/types.js";
 import type { PoolClient } from "../platform/db/pool.js";
 
 export interface IngestResult {
@@ -7,30 +7,56 @@ export interface IngestResult {
   eventsAdded: number;
 }
 
+interface ConnectionRef {
+  tenantId: string;
+  connectionId: string;
+}
+
+/** Row ids by external id, of one connection's actors or work items. */
+type RowIds = Map<string, string>;
+
 /**
  * Idempotent upsert of one batch into a connection's event log, inside the caller's
  * tenant transaction. Items are updated to their latest state; events are append-only
- * and keyed by external id, so replaying a batch adds nothing.
+ * and keyed by external id, so replaying a batch adds nothing. An event whose item is
+ * unknown is skipped; an actor that is unknown is left empty.
+ *
+ * The upserts return the row ids of the batch's actors and items, and only keys the batch
+ * does not carry are looked up. Joining the events to work_items on the key makes Postgres
+ * read every item of the connection for each page (a hash join, or a scan of the container
+ * index while the table has no statistics), so a backfill would slow down with every page.
  */
-export async function ingestBatch(client: PoolClient, connection: { tenantId: string; connectionId: string }, batch: EventLogBatch): Promise<IngestResult> {
-  const { tenantId, connectionId } = connection;
-  await client.query(
+export async function ingestBatch(client: PoolClient, connection: ConnectionRef, batch: EventLogBatch): Promise<IngestResult> {
+  const actorIds = await upsertActors(client, connection, batch.actors);
+  await addStoredIds(client, "actors", connection, actorIds, [...batch.items.map((i) => i.assignee), ...batch.events.map((e) => e.actor)]);
+  const itemIds = await upsertItems(client, connection, batch.items, actorIds);
+  await addStoredIds(client, "work_items", connection, itemIds, batch.events.map((e) => e.itemExternalId));
+  const eventsAdded = await insertEvents(client, connection, batch.events, itemIds, actorIds);
+  return { actors: batch.actors.length, items: batch.items.length, eventsAdded };
+}
+
+async function upsertActors(client: PoolClient, { tenantId, connectionId }: ConnectionRef, actors: readonly ActorRecord[]): Promise<RowIds> {
+  const { rows } = await client.query<{ id: string; external_id: string }>(
     `INSERT INTO actors (tenant_id, connection_id, external_id, display_name)
      SELECT $1, $2, a.external_id, a.display_name FROM unnest($3::text[], $4::text[]) AS a(external_id, display_name)
-     ON CONFLICT (tenant_id, connection_id, external_id) DO UPDATE SET display_name = EXCLUDED.display_name`,
-    [tenantId, connectionId, batch.actors.map((a) => a.externalId), batch.actors.map((a) => a.displayName)],
+     ON CONFLICT (tenant_id, connection_id, external_id) DO UPDATE SET display_name = EXCLUDED.display_name
+     RETURNING id, external_id`,
+    [tenantId, connectionId, actors.map((a) => a.externalId), actors.map((a) => a.displayName)],
   );
-  const items = batch.items;
-  await client.query(
+  return rowIds(rows);
+}
+
+async function upsertItems(client: PoolClient, { tenantId, connectionId }: ConnectionRef, items: readonly WorkItemRecord[], actorIds: RowIds): Promise<RowIds> {
+  const { rows } = await client.query<{ id: string; external_id: string }>(
     `INSERT INTO work_items (tenant_id, connection_id, external_id, container, item_type, created_at, closed_at, status, priority, assignee_id, labels)
-     SELECT $1, $2, i.external_id, i.container, i.item_type, i.created_at, i.closed_at, i.status, i.priority, act.id,
+     SELECT $1, $2, i.external_id, i.container, i.item_type, i.created_at, i.closed_at, i.status, i.priority, i.assignee_id,
             coalesce((SELECT array_agg(l) FROM jsonb_array_elements_text(i.labels) AS l), '{}')
-       FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::jsonb[])
-            AS i(external_id, container, item_type, created_at, closed_at, status, priority, assignee, labels)
-       LEFT JOIN actors act ON act.connection_id = $2 AND act.external_id = i.assignee
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], $10::uuid[], $11::jsonb[])
+            AS i(external_id, container, item_type, created_at, closed_at, status, priority, assignee_id, labels)
      ON CONFLICT (tenant_id, connection_id, external_id) DO UPDATE SET
        container = EXCLUDED.container, item_type = EXCLUDED.item_type, closed_at = EXCLUDED.closed_at,
-       status = EXCLUDED.status, priority = EXCLUDED.priority, assignee_id = EXCLUDED.assignee_id, labels = EXCLUDED.labels`,
+       status = EXCLUDED.status, priority = EXCLUDED.priority, assignee_id = EXCLUDED.assignee_id, labels = EXCLUDED.labels
+     RETURNING id, external_id`,
     [
       tenantId,
       connectionId,
@@ -41,31 +67,48 @@ export async function ingestBatch(client: PoolClient, connection: { tenantId: st
       items.map((i) => i.closedAt),
       items.map((i) => i.status),
       items.map((i) => i.priority),
-      items.map((i) => i.assignee),
+      items.map((i) => idOf(actorIds, i.assignee)),
       items.map((i) => JSON.stringify(i.labels)),
     ],
   );
-  const events = batch.events;
+  return rowIds(rows);
+}
+
+async function insertEvents(client: PoolClient, { tenantId, connectionId }: ConnectionRef, events: readonly EventRecord[], itemIds: RowIds, actorIds: RowIds): Promise<number> {
+  const known = events.filter((e) => itemIds.has(e.itemExternalId));
   const inserted = await client.query(
     `INSERT INTO events (tenant_id, connection_id, work_item_id, external_id, occurred_at, actor_id, type, field, from_value, to_value)
-     SELECT $1, $2, w.id, e.external_id, e.occurred_at, act.id, e.type, e.field, e.from_value, e.to_value
-       FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-            AS e(external_id, item_external_id, occurred_at, actor, type, field, from_value, to_value)
-       JOIN work_items w ON w.connection_id = $2 AND w.external_id = e.item_external_id
-       LEFT JOIN actors act ON act.connection_id = $2 AND act.external_id = e.actor
+     SELECT $1, $2, e.work_item_id, e.external_id, e.occurred_at, e.actor_id, e.type, e.field, e.from_value, e.to_value
+       FROM unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::uuid[], $7::text[], $8::text[], $9::text[], $10::text[])
+            AS e(work_item_id, external_id, occurred_at, actor_id, type, field, from_value, to_value)
      ON CONFLICT (tenant_id, connection_id, external_id) DO NOTHING`,
     [
       tenantId,
       connectionId,
-      events.map((e) => e.externalId),
-      events.map((e) => e.itemExternalId),
-      events.map((e) => e.occurredAt),
-      events.map((e) => e.actor),
-      events.map((e) => e.type),
-      events.map((e) => e.field),
-      events.map((e) => e.from),
-      events.map((e) => e.to),
+      known.map((e) => itemIds.get(e.itemExternalId)),
+      known.map((e) => e.externalId),
+      known.map((e) => e.occurredAt),
+      known.map((e) => idOf(actorIds, e.actor)),
+      known.map((e) => e.type),
+      known.map((e) => e.field),
+      known.map((e) => e.from),
+      known.map((e) => e.to),
     ],
   );
-  return { actors: batch.actors.length, items: items.length, eventsAdded: inserted.rowCount ?? 0 };
+  return inserted.rowCount ?? 0;
 }
+
+/** Adds the ids of keys stored by earlier pages (a GitHub events page refers to items of the issues stream). */
+async function addStoredIds(client: PoolClient, table: "actors" | "work_items", { tenantId, connectionId }: ConnectionRef, ids: RowIds, keys: readonly (string | null)[]): Promise<void> {
+  const missing = [...new Set(keys)].filter((key): key is string => key !== null && !ids.has(key));
+  if (missing.length === 0) return;
+  const { rows } = await client.query<{ id: string; external_id: string }>(
+    `SELECT id, external_id FROM ${table} WHERE tenant_id = $1 AND connection_id = $2 AND external_id = ANY($3::text[])`,
+    [tenantId, connectionId, missing],
+  );
+  for (const row of rows) ids.set(row.external_id, row.id);
+}
+
+const rowIds = (rows: readonly { id: string; external_id: string }[]): RowIds => new Map(rows.map((row) => [row.external_id, row.id]));
+
+const idOf = (ids: RowIds, key: string | null): string | null => (key === null ? null : (ids.get(key) ?? null));
