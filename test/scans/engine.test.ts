@@ -152,6 +152,13 @@ describe("scan engine", () => {
     expect(await scanEnded(scanId)).toMatchObject({ status: "succeeded", events_added: expected.events.length });
   });
 
+  it("ends a scan of a connection with unusable settings with the settings problem, in words", async () => {
+    const connectionId = await newConnection("demo");
+    await db.owner.query("UPDATE connections SET config = '{\"days\": 9999}' WHERE id = $1", [connectionId]);
+    const { scanId } = await requestScan(db.runtime, queues, { tenantId: tenant.tenantId, connectionId }, "manual");
+    expect(await scanEnded(scanId)).toMatchObject({ status: "failed", error_code: "invalid_settings", error_message: "The demo period must be 1 to 365 days." });
+  });
+
   it("refuses to scan a disconnected connection", async () => {
     const connectionId = await newConnection("demo");
     await withTenant(db.runtime, tenant.tenantId, (client) => client.query("UPDATE connections SET status = 'disconnected' WHERE id = $1", [connectionId]));

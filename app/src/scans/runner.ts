@@ -6,6 +6,7 @@ import { describeFailure, type RetryPolicy } from "../connectors/http/retry.js";
 import { renewCredentials, renewingOnUnauthorized, type CredentialRenewal, type RenewalReason, type TokenRefresher } from "../connectors/token-renewal.js";
 import type { Pool, PoolClient } from "../platform/db/pool.js";
 import { withTenant } from "../platform/db/tenant.js";
+import { AppError } from "../platform/errors.js";
 import type { Redis } from "../platform/redis.js";
 import type { Vault } from "../platform/vault.js";
 import { ingestBatch } from "./ingest.js";
@@ -100,10 +101,18 @@ export async function runScan(deps: ScanDeps, job: ScanJob, signal: AbortSignal)
     log.info({ pages, requests: counters.requests }, "scan finished");
     return await finish("succeeded");
   } catch (err) {
-    const failure = err instanceof ScanStopped ? { code: "interrupted", message: "The scan was interrupted; the next scan continues where it stopped." } : describeFailure(err);
+    const failure = failureOf(err);
     log.warn({ err, code: failure.code, pages }, "scan ended early");
     return finish(pages > 0 ? "partial" : "failed", failure);
   }
+}
+
+/** What the scan record says about an early end: user-facing, scrubbed, with a stable code. */
+function failureOf(err: unknown): { code: string; message: string } {
+  if (err instanceof ScanStopped) return { code: "interrupted", message: "The scan was interrupted; the next scan continues where it stopped." };
+  // Errors that are values (bad settings or credentials) already carry a message written for people.
+  if (err instanceof AppError) return { code: err.code, message: err.message };
+  return describeFailure(err);
 }
 
 async function loadConnection(client: PoolClient, connectionId: string): Promise<ConnectionRow | null> {
