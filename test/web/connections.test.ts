@@ -31,6 +31,14 @@ describe("connections in the web UI", () => {
     expect(path).toMatch(/^\/connections\/[0-9a-f-]{36}$/);
     const page = await untilScansSettle(owner, path);
     expect(page).toContain("Demo board");
+    expect(page).not.toContain('http-equiv="refresh"');
+    // While a scan waits, the page refreshes itself to show progress.
+    const waiting = await db.owner.query<{ id: string }>(
+      "INSERT INTO scans (tenant_id, connection_id, status) SELECT tenant_id, id, 'queued' FROM connections WHERE id = $1 RETURNING id",
+      [path.split("/").pop()],
+    );
+    expect((await owner.get(path)).body).toContain('<meta http-equiv="refresh" content="3">');
+    await db.owner.query("UPDATE scans SET status = 'cancelled' WHERE id = $1", [waiting.rows[0]!.id]);
     expect(page).toMatch(/<td>succeeded<\/td>/);
     expect(page).toContain("What TwinFlow reads and keeps");
     const overview = await owner.get("/overview");

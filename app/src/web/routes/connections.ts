@@ -70,7 +70,10 @@ export function connectionRoutes(deps: WebDeps): Router<RequestState> {
       : null;
     // A fresh idempotency key per page view: submitting this form twice creates one issue.
     const ticket = details.connection.provider === "jira" && details.active ? { idempotencyKey: randomUUID() } : null;
-    renderPage(ctx, render, "connection", { title: details.connection.label, ...details, manifest, ticket, canManage: hasRole(principal, "admin") });
+    // While a scan waits or runs, the page refreshes itself so its progress shows (no script needed).
+    const scanning = details.scans.some((scan: { status: string }) => scan.status === "queued" || scan.status === "running");
+    const refreshSeconds = scanning ? 3 : undefined;
+    renderPage(ctx, render, "connection", { title: details.connection.label, ...details, manifest, ticket, canManage: hasRole(principal, "admin"), refreshSeconds });
   });
 
   router.post("/connections/:id/scan", async (ctx) => {
