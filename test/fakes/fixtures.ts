@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-/** The recorded provider responses shared by every fake (`../shared/fixtures/` beside the repository). */
-export const SHARED_FIXTURES_DIR = fileURLToPath(new URL("../../../shared/fixtures/", import.meta.url));
+/** The recorded provider responses every fake serves (sources in test/fixtures/README.md). */
+export const FIXTURES_DIR = fileURLToPath(new URL("../fixtures/", import.meta.url));
 
 /** One row of a DevLake raw table: the JSON of one API record and the request that returned it. */
 export interface DevLakeRow {

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { readDevLakeCsv, SHARED_FIXTURES_DIR } from "./fixtures.js";
+import { readDevLakeCsv, FIXTURES_DIR } from "./fixtures.js";
 
 export const FAKE_GITHUB_TOKEN = "ghp_fakeGitHubToken0000000000000000000000";
 
@@ -53,7 +53,7 @@ export interface FakeGitHub {
   close(): Promise<void>;
 }
 
-const GITHUB_FIXTURES = join(SHARED_FIXTURES_DIR, "github");
+const GITHUB_FIXTURES = join(FIXTURES_DIR, "github");
 const GITHUB_MAX_PER_PAGE = 100;
 const GITHUB_DEFAULT_PER_PAGE = 30;
 

@@ -3,10 +3,10 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { parseJiraTime, type JiraChangeItem, type JiraHistory, type JiraIssue } from "../../app/src/connectors/jira/map.js";
 import type { AtlassianTokens } from "./atlassian-auth.js";
-import { readDevLakeCsv, SHARED_FIXTURES_DIR } from "./fixtures.js";
+import { readDevLakeCsv, FIXTURES_DIR } from "./fixtures.js";
 
-/** The recorded DevLake Jira tables (see shared/fixtures/README.md). */
-const JIRA_FIXTURES = join(SHARED_FIXTURES_DIR, "jira");
+/** The recorded DevLake Jira tables (see test/fixtures/README.md). */
+const JIRA_FIXTURES = join(FIXTURES_DIR, "jira");
 
 /** An issue as recorded: metadata and content fields (summary, description, comment, …). */
 export type RecordedIssue = JiraIssue & { fields: Record<string, unknown> };
