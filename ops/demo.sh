@@ -7,6 +7,8 @@
 set -euo pipefail
 
 root="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=ops/lib/env-file.sh
+source "$root/ops/lib/env-file.sh"
 cd "$root"
 env_file="${TWINFLOW_ENV_FILE:-$root/.env}"
 ready_seconds="${TWINFLOW_READY_SECONDS:-90}"
@@ -34,14 +36,7 @@ load_env_file() {
   while IFS= read -r line || [[ -n $line ]]; do
     [[ $line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*=(.*)$ ]] || continue
     name="${BASH_REMATCH[2]}"
-    value="${BASH_REMATCH[3]%$'\r'}"
-    value="${value#"${value%%[![:space:]]*}"}"
-    value="${value%"${value##*[![:space:]]}"}"
-    if [[ $value == \#* ]]; then
-      value=""
-    elif [[ ${#value} -ge 2 && (($value == \"*\") || ($value == \'*\')) ]]; then
-      value="${value:1:${#value}-2}"
-    fi
+    value="$(env_unquote "${BASH_REMATCH[3]}")"
     [[ -n ${!name+set} ]] || export "$name=$value"
   done <"$env_file"
 }

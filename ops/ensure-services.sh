@@ -10,6 +10,8 @@
 set -euo pipefail
 
 root="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=ops/lib/env-file.sh
+source "$root/ops/lib/env-file.sh"
 env_file="${TWINFLOW_ENV_FILE:-$root/.env}"
 wait_seconds="${TWINFLOW_SERVICE_WAIT_SECONDS:-30}"
 
@@ -41,14 +43,7 @@ env_file_value() {
   [[ -r $env_file ]] || die "cannot read $env_file: run as its owner, or set $name in the environment"
   while IFS= read -r line || [[ -n $line ]]; do
     if [[ $line =~ ^[[:space:]]*(export[[:space:]]+)?${name}[[:space:]]*=(.*)$ ]]; then
-      v="${BASH_REMATCH[2]%$'\r'}"
-      v="${v#"${v%%[![:space:]]*}"}"
-      v="${v%"${v##*[![:space:]]}"}"
-      if [[ $v == \#* ]]; then
-        v=""
-      elif [[ ${#v} -ge 2 && (($v == \"*\") || ($v == \'*\')) ]]; then
-        v="${v:1:${#v}-2}"
-      fi
+      v="$(env_unquote "${BASH_REMATCH[2]}")"
     fi
   done <"$env_file"
   printf '%s' "$v"

@@ -11,6 +11,8 @@ set -euo pipefail
 ((BASH_VERSINFO[0] >= 4)) || { echo "init-env: needs bash 4 or newer (on macOS: brew install bash)" >&2; exit 1; }
 
 root="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=ops/lib/env-file.sh
+source "$root/ops/lib/env-file.sh"
 env_file="${TWINFLOW_ENV_FILE:-$root/.env}"
 
 die() {
@@ -145,23 +147,12 @@ if [[ -f $env_file ]]; then
   done <"$env_file"
 fi
 
-unquote() {
-  local v="${1%$'\r'}"
-  v="${v#"${v%%[![:space:]]*}"}"
-  v="${v%"${v##*[![:space:]]}"}"
-  if [[ $v == \#* ]]; then
-    v=""
-  elif [[ ${#v} -ge 2 && (($v == \"*\") || ($v == \'*\')) ]]; then
-    v="${v:1:${#v}-2}"
-  fi
-  printf '%s' "$v"
-}
 
 has_content=false
 for line in "${lines[@]+"${lines[@]}"}"; do
   [[ $line =~ ^[[:space:]]*$ ]] || has_content=true
   if [[ $line =~ $line_re ]]; then
-    last_value[${BASH_REMATCH[2]}]="$(unquote "${BASH_REMATCH[3]}")"
+    last_value[${BASH_REMATCH[2]}]="$(env_unquote "${BASH_REMATCH[3]}")"
   fi
 done
 for name in "${!last_value[@]}"; do
@@ -215,7 +206,7 @@ if [[ ${#fill[@]} -gt 0 || ${#append[@]} -gt 0 || ! -e $env_file ]]; then
     declare -A to_fill=()
     for key in "${fill[@]+"${fill[@]}"}"; do to_fill[$key]=1; done
     for line in "${lines[@]+"${lines[@]}"}"; do
-      if [[ $line =~ $line_re && -n ${to_fill[${BASH_REMATCH[2]}]-} && -z $(unquote "${BASH_REMATCH[3]}") ]]; then
+      if [[ $line =~ $line_re && -n ${to_fill[${BASH_REMATCH[2]}]-} && -z $(env_unquote "${BASH_REMATCH[3]}") ]]; then
         printf '%s%s\n' "${line%%=*}=" "${value[${BASH_REMATCH[2]}]}"
       else
         printf '%s\n' "$line"
