@@ -94,13 +94,20 @@ type Variables = typeof variables;
 type Parsed = { [K in keyof Variables]: z.output<Variables[K]["schema"]> };
 
 export interface OidcConfig {
+  /** Exact match of `iss`. */
   issuer: string;
   jwksUrl: string;
+  /** Checked against `aud` when set. */
   audience?: string;
+  /** Checked against `azp` when set (Clerk sets azp to the frontend origin). */
   authorizedParties?: string[];
+  /** Allowlist such as ["RS256", "ES256"]; "none" and HS* are refused. */
   algorithms: string[];
+  /** Dotted path, e.g. "org_id" (Clerk v1) or "o.id" (Clerk v2). */
   tenantClaim: string;
+  /** Dotted path, e.g. "org_role" (Clerk v1) or "o.rol" (Clerk v2). */
   roleClaim: string;
+  /** Minimum time between JWKS refetches triggered by an unknown kid. */
   jwksCooldownMs: number;
 }
 

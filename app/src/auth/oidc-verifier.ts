@@ -6,27 +6,15 @@ import {
   type JWTVerifyGetKey,
   type JWTVerifyOptions,
 } from "jose";
+import type { OidcConfig } from "../config.js";
 import { AuthError, toAuthError } from "./auth-error.js";
 
-export interface OidcSettings {
-  /** Exact match of `iss`. */
-  issuer: string;
-  jwksUrl: string;
-  /** Checked against `aud` when set. */
-  audience?: string;
-  /** Checked against `azp` when set (Clerk sets azp to the frontend origin). */
-  authorizedParties?: string[];
-  /** Allowlist such as ["RS256", "ES256"]; "none" and HS* are refused. */
-  algorithms: string[];
-  /** Dotted path, e.g. "org_id" (Clerk v1) or "o.id" (Clerk v2). */
-  tenantClaim: string;
-  /** Dotted path, e.g. "org_role" (Clerk v1) or "o.rol" (Clerk v2). */
-  roleClaim?: string;
-  /** Default 5. */
-  clockToleranceSeconds?: number;
-  /** Minimum time between JWKS refetches triggered by an unknown kid. */
-  jwksCooldownMs?: number;
-}
+/** The configured issuer (see OidcConfig), with the tunables that have defaults left optional. */
+export type OidcSettings = Omit<OidcConfig, "roleClaim" | "jwksCooldownMs"> &
+  Partial<Pick<OidcConfig, "roleClaim" | "jwksCooldownMs">> & {
+    /** Default 5. */
+    clockToleranceSeconds?: number;
+  };
 
 export interface VerifiedIdentity {
   subject: string;
