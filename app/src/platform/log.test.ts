@@ -3,6 +3,7 @@ import { Socket } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, serializeError } from "./log.js";
+import { ADMIN_DATABASE_URL } from "../../../test/support/services.js";
 
 /**
  * Every secret in these tests contains "canary" and no piece of legitimate context
@@ -241,7 +242,7 @@ describe("serializeError", () => {
 
 describe("Postgres errors", () => {
   const client = new pg.Client({
-    connectionString: process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
+    connectionString: ADMIN_DATABASE_URL,
   });
 
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import type { ParameterizedContext } from "koa";
 import type { Principal } from "../auth/principal.js";
-import { AppError, unauthorized } from "../platform/errors.js";
+import { AppError, badRequest, unauthorized } from "../platform/errors.js";
+import { isUuid } from "../platform/ids.js";
 import type { Renderer } from "./render.js";
 import type { RequestState } from "./state.js";
 
@@ -30,4 +31,11 @@ export async function withFormErrors(action: () => Promise<void>, showAgain: (re
     if (!(err instanceof AppError) || err.status >= 500) throw err;
     await showAgain(err);
   }
+}
+
+/** A UUID from the path, or a 400 that names what the address should hold. */
+export function uuidParam(ctx: WebContext, name: string, what: string): string {
+  const value = (ctx.params as Record<string, string | undefined> | undefined)?.[name];
+  if (!isUuid(value)) throw badRequest("invalid_id", `The ${what} id in the address must be a UUID.`);
+  return value;
 }

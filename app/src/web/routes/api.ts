@@ -1,9 +1,8 @@
 import Router from "@koa/router";
 import { withTenant } from "../../platform/db/tenant.js";
-import { badRequest, notFound } from "../../platform/errors.js";
-import { isUuid } from "../../platform/ids.js";
+import { notFound } from "../../platform/errors.js";
 import type { WebDeps } from "../deps.js";
-import { requirePrincipal } from "../page.js";
+import { requirePrincipal, uuidParam } from "../page.js";
 import type { RequestState } from "../state.js";
 
 /** Connection fields that may leave the server; credentials never do. */
@@ -23,8 +22,7 @@ export function apiRoutes(deps: WebDeps): Router<RequestState> {
 
   router.get("/connections/:id", async (ctx) => {
     const principal = requirePrincipal(ctx);
-    const id = ctx.params.id;
-    if (!isUuid(id)) throw badRequest("invalid_id", "The connection id in the address must be a UUID.");
+    const id = uuidParam(ctx, "id", "connection");
     const { rows } = await withTenant(deps.pool, principal.tenantId, (client) =>
       client.query(`SELECT ${CONNECTION_COLUMNS} FROM connections WHERE id = $1`, [id]),
     );

@@ -9,12 +9,11 @@ import { hasRole } from "../../auth/principal.js";
 import type { PoolClient } from "../../platform/db/pool.js";
 import { withTenant } from "../../platform/db/tenant.js";
 import { AppError, badRequest, notFound } from "../../platform/errors.js";
-import { isUuid } from "../../platform/ids.js";
 import { requestScan } from "../../scans/enqueue.js";
 import { CONNECT_FORMS, connectFormFor } from "../connect-forms.js";
 import type { WebDeps } from "../deps.js";
 import { field } from "../form.js";
-import { renderPage, requirePrincipal, withFormErrors, type WebContext } from "../page.js";
+import { renderPage, requirePrincipal, uuidParam, withFormErrors, type WebContext } from "../page.js";
 import type { RequestState } from "../state.js";
 
 const SCAN_COLUMNS = `id, status, trigger, queued_at AS "queuedAt", started_at AS "startedAt", finished_at AS "finishedAt",
@@ -122,9 +121,7 @@ function backfillDaysOf(raw: string): number {
 }
 
 function connectionIdOf(ctx: WebContext): string {
-  const id = (ctx.params as Record<string, string>).id;
-  if (!isUuid(id)) throw badRequest("invalid_id", "The connection id in the address is not valid.");
-  return id;
+  return uuidParam(ctx, "id", "connection");
 }
 
 /** One read request with the new credentials, so a wrong token is reported now, not at the first scan. */

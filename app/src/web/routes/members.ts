@@ -14,10 +14,9 @@ import { hasRole } from "../../auth/principal.js";
 import { SIGN_IN_PER_IP } from "../../auth/throttle.js";
 import { withTenant } from "../../platform/db/tenant.js";
 import { badRequest, tooManyRequests, type AppError } from "../../platform/errors.js";
-import { isUuid } from "../../platform/ids.js";
 import type { WebDeps } from "../deps.js";
 import { field } from "../form.js";
-import { renderPage, requirePrincipal, withFormErrors, type WebContext } from "../page.js";
+import { renderPage, requirePrincipal, uuidParam, withFormErrors, type WebContext } from "../page.js";
 import { beginSession } from "../session-cookie.js";
 import type { RequestState } from "../state.js";
 
@@ -51,16 +50,14 @@ export function memberRoutes(deps: WebDeps): Router<RequestState> {
 
   router.post("/members/:userId/remove", async (ctx) => {
     const principal = requirePrincipal(ctx);
-    const userId = ctx.params.userId;
-    if (!isUuid(userId)) throw badRequest("invalid_id", "The member id in the address is not valid.");
+    const userId = uuidParam(ctx, "userId", "member");
     await withTenant(pool, principal.tenantId, (client) => removeMember(client, principal, userId));
     ctx.redirect("/members");
   });
 
   router.post("/members/:userId/role", async (ctx) => {
     const principal = requirePrincipal(ctx);
-    const userId = ctx.params.userId;
-    if (!isUuid(userId)) throw badRequest("invalid_id", "The member id in the address is not valid.");
+    const userId = uuidParam(ctx, "userId", "member");
     const role = parseRole(field(ctx, "role"));
     await withTenant(pool, principal.tenantId, (client) => changeRole(client, principal, userId, role));
     ctx.redirect("/members");
@@ -68,8 +65,7 @@ export function memberRoutes(deps: WebDeps): Router<RequestState> {
 
   router.post("/members/invitations/:invitationId/revoke", async (ctx) => {
     const principal = requirePrincipal(ctx);
-    const invitationId = ctx.params.invitationId;
-    if (!isUuid(invitationId)) throw badRequest("invalid_id", "The invitation id in the address is not valid.");
+    const invitationId = uuidParam(ctx, "invitationId", "invitation");
     await withTenant(pool, principal.tenantId, (client) => revokeInvitation(client, principal, invitationId));
     ctx.redirect("/members");
   });

@@ -19,7 +19,7 @@ import { AppError, badRequest, conflict, notFound } from "../../platform/errors.
 import { isUuid } from "../../platform/ids.js";
 import type { WebDeps } from "../deps.js";
 import { field } from "../form.js";
-import { renderPage, requirePrincipal, type WebContext } from "../page.js";
+import { renderPage, requirePrincipal, uuidParam, type WebContext } from "../page.js";
 import type { RequestState } from "../state.js";
 
 interface TicketTarget {
@@ -36,8 +36,7 @@ export function ticketRoutes(deps: WebDeps): Router<RequestState> {
 
   router.post("/connections/:id/tickets", async (ctx) => {
     const principal = requirePrincipal(ctx);
-    const connectionId = (ctx.params as Record<string, string>).id;
-    if (!isUuid(connectionId)) throw badRequest("invalid_id", "The connection id in the address is not valid.");
+    const connectionId = uuidParam(ctx, "id", "connection");
     const idempotencyKey = field(ctx, "idempotencyKey");
     if (!isUuid(idempotencyKey)) throw badRequest("invalid_ticket", "This form has expired. Reload the page and try again.");
     const issue = parseNewIssue({ projectKey: field(ctx, "projectKey"), issueType: field(ctx, "issueType"), summary: field(ctx, "summary"), description: field(ctx, "description") });
