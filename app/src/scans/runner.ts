@@ -10,6 +10,7 @@ import { AppError } from "../platform/errors.js";
 import type { Redis } from "../platform/redis.js";
 import type { Vault } from "../platform/vault.js";
 import { ingestBatch } from "./ingest.js";
+import { prefetching } from "./prefetch.js";
 import type { ScanJob } from "./queue.js";
 import type { ConnectorRegistry } from "./registry.js";
 import { finishScan, loadCursors, recordPage, saveCursor, startScan, type ScanEndStatus } from "./scan-records.js";
@@ -87,7 +88,7 @@ export async function runScan(deps: ScanDeps, job: ScanJob, signal: AbortSignal)
     // An access token about to expire is renewed before the first request rather than refused midway.
     await renewIfExpiring();
     for (const stream of connector.streams(context.settings)) {
-      for await (const page of connector.scan(stream, cursors.get(stream) ?? null, context)) {
+      for await (const page of prefetching(connector.scan(stream, cursors.get(stream) ?? null, context))) {
         await withTenant(deps.pool, job.tenantId, async (client) => {
           const ingested = await ingestBatch(client, ref, page.batch);
           await saveCursor(client, ref, stream, page.cursor);
