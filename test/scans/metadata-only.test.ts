@@ -75,6 +75,23 @@ describe("metadata only, end to end", () => {
     expect(rows[3]!.events_added).toBe(0);
   });
 
+  it("stores Jira status history that gives the hand-checked time in status (EE-24, see the Jira mapping test)", async () => {
+    const { rows } = await db.owner.query<{ status: string; ms: string }>(
+      `WITH entered AS (
+         SELECT e.to_value AS status, e.occurred_at, lead(e.occurred_at) OVER (ORDER BY e.occurred_at) AS left_at
+           FROM events e JOIN work_items w ON w.id = e.work_item_id
+          WHERE w.external_id = 'EE-24' AND e.type IN ('created', 'status_changed'))
+       SELECT status, round(sum(extract(epoch FROM left_at - occurred_at)) * 1000)::bigint AS ms
+         FROM entered WHERE left_at IS NOT NULL GROUP BY status ORDER BY status`,
+    );
+    expect(Object.fromEntries(rows.map((row) => [row.status, Number(row.ms)]))).toEqual({
+      Closed: 24_985_229_787,
+      Inbox: 3_088_951,
+      Open: 8_167_984,
+      "To Do": 153_610,
+    });
+  });
+
   it("stores no content and no token anywhere in the database (a full dump is searched)", async () => {
     const { stdout } = await run("pg_dump", ["--data-only", "--no-owner", `--dbname=${db.ownerUrl}`], { maxBuffer: 256 * 1024 * 1024 });
     expect(stdout).toContain("panjf2000/ants");
