@@ -91,7 +91,9 @@ describe("connections in the web UI", () => {
       github.setFault(null);
       const connected = await owner.post("/connections", { provider: "github", repositories: "panjf2000/ants", token: FAKE_GITHUB_TOKEN, apiBaseUrl: github.url, backfillDays: "3650" });
       const page = connected.location!;
-      expect(await untilScansSettle(owner, page)).toContain("Reads as: GitHub account");
+      const connectedPage = await untilScansSettle(owner, page);
+      expect(connectedPage).toContain("Reads as: GitHub account");
+      expect(connectedPage).toContain("GitHub lets only you revoke a personal access token");
       github.setFault(() => ({ status: 401, body: { message: "Bad credentials" } }));
       await owner.get(page);
       await owner.post(`${page}/scan`, {});
