@@ -167,3 +167,21 @@ export async function untilScansSettle(browser: Browser, path: string, timeoutMs
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** The signed-in owner (or admin) invites `email`; returns the link's token. */
+export async function invite(owner: Browser, email: string, role: "admin" | "member" = "member"): Promise<string> {
+  await owner.get("/members");
+  const invited = await owner.post("/members/invite", { email, role });
+  const link = /\/invite\/([^<\s"]+)/.exec(invited.body)?.[1];
+  if (!link) throw new Error(`invitation failed with ${invited.status}: ${invited.body.slice(0, 500)}`);
+  return link;
+}
+
+/** A fresh browser that accepts the invitation with a new account, signed in afterwards. */
+export async function joinAsNewMember(web: TestWeb, link: string, displayName = "Member"): Promise<Browser> {
+  const member = new Browser(web.url);
+  await member.get(`/invite/${link}`);
+  const joined = await member.post(`/invite/${link}`, { displayName, password: "correct horse battery" });
+  if (joined.status !== 302) throw new Error(`joining failed with ${joined.status}: ${joined.body.slice(0, 500)}`);
+  return member;
+}

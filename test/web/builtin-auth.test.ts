@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "../../app/src/auth/authenticator.js";
 import { SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP } from "../../app/src/auth/throttle.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { Browser, signUp, startTestWeb, type TestWeb } from "../support/web.js";
+import { Browser, invite, joinAsNewMember, signUp, startTestWeb, type TestWeb } from "../support/web.js";
 
 let db: TestDatabase;
 let web: TestWeb;
@@ -226,9 +226,7 @@ describe("members", () => {
     const first = await signUp(web, { email: uniqueEmail("first-owner"), tenantName: "First Org" });
     const personEmail = uniqueEmail("two-orgs");
     const person = await signUp(web, { email: personEmail, tenantName: "Own Org" });
-    await first.get("/members");
-    const invited = await first.post("/members/invite", { email: personEmail, role: "member" });
-    const link = /\/invite\/([^<\s"]+)/.exec(invited.body)![1]!;
+    const link = await invite(first, personEmail);
     await person.get(`/invite/${link}`);
     expect((await person.post(`/invite/${link}`, { password: PASSWORD })).status).toBe(302);
     const inFirst = await person.get("/overview");
@@ -246,13 +244,8 @@ describe("members", () => {
 
   it("lets an owner change roles, keeps at least one owner, and keeps admins away from owners", async () => {
     const owner = await signUp(web, { email: uniqueEmail("role-owner") });
-    await owner.get("/members");
     const adminEmail = uniqueEmail("role-admin");
-    const invited = await owner.post("/members/invite", { email: adminEmail, role: "member" });
-    const link = /\/invite\/([^<\s"]+)/.exec(invited.body)![1]!;
-    const admin = new Browser(web.url);
-    await admin.get(`/invite/${link}`);
-    await admin.post(`/invite/${link}`, { displayName: "Soon Admin", password: PASSWORD });
+    const admin = await joinAsNewMember(web, await invite(owner, adminEmail), "Soon Admin");
     const ids = await db.owner.query<{ email: string; id: string }>("SELECT email, id FROM users WHERE email = ANY($1)", [[adminEmail]]);
     const adminId = ids.rows[0]!.id;
     const ownerId = (await db.owner.query<{ user_id: string }>(
@@ -279,13 +272,7 @@ describe("members", () => {
 
   it("lets only owners and admins invite or remove", async () => {
     const owner = await signUp(web, { email: uniqueEmail("boss") });
-    await owner.get("/members");
-    const memberEmail = uniqueEmail("plain");
-    const invited = await owner.post("/members/invite", { email: memberEmail, role: "member" });
-    const link = /\/invite\/([^<\s"]+)/.exec(invited.body)![1]!;
-    const member = new Browser(web.url);
-    await member.get(`/invite/${link}`);
-    await member.post(`/invite/${link}`, { displayName: "Plain", password: PASSWORD });
+    const member = await joinAsNewMember(web, await invite(owner, uniqueEmail("plain")), "Plain");
     await member.get("/members");
     const refused = await member.post("/members/invite", { email: uniqueEmail("x"), role: "admin" });
     expect(refused.status).toBe(403);

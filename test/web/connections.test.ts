@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { Browser, signUp, startTestWeb, untilScansSettle, type TestWeb } from "../support/web.js";
+import { invite, joinAsNewMember, signUp, startTestWeb, untilScansSettle, type TestWeb } from "../support/web.js";
 import { startTestWorkers, type TestWorkers } from "../support/workers.js";
 import { FAKE_GITHUB_TOKEN, startFakeGitHub } from "../fakes/github.js";
 
@@ -127,12 +127,7 @@ describe("connections in the web UI", () => {
     const { rows } = await db.owner.query("SELECT 1 FROM connections c JOIN tenants t ON t.id = c.tenant_id WHERE t.name = 'Bad Co'");
     expect(rows).toHaveLength(0);
 
-    await owner.get("/members");
-    const invited = await owner.post("/members/invite", { email: "plain-member@example.com", role: "member" });
-    const link = /\/invite\/([^<\s"]+)/.exec(invited.body)![1]!;
-    const member = new Browser(web.url);
-    await member.get(`/invite/${link}`);
-    await member.post(`/invite/${link}`, { displayName: "Plain", password: "correct horse battery" });
+    const member = await joinAsNewMember(web, await invite(owner, "plain-member@example.com"), "Plain");
     const page = await member.get("/connections");
     expect(page.body).not.toContain("Connect a tool");
     expect((await member.post("/connections", { provider: "demo" })).status).toBe(403);

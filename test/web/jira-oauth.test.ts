@@ -8,7 +8,7 @@ import { startFakeJira, type FakeJira } from "../fakes/jira.js";
 import { atlassianEnv, consentWithAtlassian, OAUTH_CLIENT, startRenewingWorkers, untilScansSettle } from "../support/atlassian.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import type { LogCapture } from "../support/web.js";
-import { Browser, signUp, startTestWeb, type TestWeb } from "../support/web.js";
+import { Browser, invite, joinAsNewMember, signUp, startTestWeb, type TestWeb } from "../support/web.js";
 
 const ACME: FakeSite = { cloudId: "11111111-2222-3333-4444-555555555555", name: "Acme", url: "https://acme.atlassian.net" };
 const GLOBEX: FakeSite = { cloudId: "99999999-8888-7777-6666-555555555555", name: "Globex", url: "https://globex.atlassian.net" };
@@ -209,12 +209,7 @@ describe("connecting Jira with Atlassian sign-in", () => {
     expect(forged.status).toBe(403);
     expect(forged.location).toBeNull();
 
-    await owner.get("/members");
-    const invited = await owner.post("/members/invite", { email: `${randomUUID()}@example.com`, role: "member" });
-    const link = /\/invite\/([^<\s"]+)/.exec(invited.body)![1]!;
-    const member = new Browser(web.url);
-    await member.get(`/invite/${link}`);
-    await member.post(`/invite/${link}`, { displayName: "Plain", password: "correct horse battery" });
+    const member = await joinAsNewMember(web, await invite(owner, `${randomUUID()}@example.com`), "Plain");
     const page = await member.get("/connections");
     expect(page.body).not.toContain("Sign in with Atlassian");
     const refused = await member.post("/connections/jira/authorize", { projects: "EE" });

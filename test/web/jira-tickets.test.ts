@@ -4,7 +4,7 @@ import { AtlassianTokens, startFakeAtlassian, type FakeAtlassian } from "../fake
 import { startFakeJira, type FakeJira } from "../fakes/jira.js";
 import { atlassianEnv, consentWithAtlassian, OAUTH_CLIENT } from "../support/atlassian.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { Browser, signUp, startTestWeb, type TestWeb } from "../support/web.js";
+import { Browser, invite, joinAsNewMember, signUp, startTestWeb, type TestWeb } from "../support/web.js";
 
 const CLOUD_ID = "11111111-2222-3333-4444-555555555555";
 const SUMMARY = `Unblock the review queue ${randomUUID()}`;
@@ -47,13 +47,7 @@ async function ticketForm(browser: Browser, path: string): Promise<Record<string
 }
 
 async function memberOf(owner: Browser): Promise<Browser> {
-  await owner.get("/members");
-  const invited = await owner.post("/members/invite", { email: `${randomUUID()}@example.com`, role: "member" });
-  const link = /\/invite\/([^<\s"]+)/.exec(invited.body)![1]!;
-  const member = new Browser(web.url);
-  await member.get(`/invite/${link}`);
-  await member.post(`/invite/${link}`, { displayName: "Member", password: "correct horse battery" });
-  return member;
+  return joinAsNewMember(web, await invite(owner, `${randomUUID()}@example.com`));
 }
 
 describe("create ticket", () => {
