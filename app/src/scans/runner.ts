@@ -90,6 +90,9 @@ export async function runScan(deps: ScanDeps, job: ScanJob, signal: AbortSignal)
     for (const stream of connector.streams(context.settings)) {
       for await (const page of prefetching(connector.scan(stream, cursors.get(stream) ?? null, context))) {
         await withTenant(deps.pool, job.tenantId, async (client) => {
+          // A page and its cursor commit together, so a commit lost to a database crash only
+          // means that page is read again: the scan need not wait for the WAL flush.
+          await client.query("SET LOCAL synchronous_commit = off");
           const ingested = await ingestBatch(client, ref, page.batch);
           await saveCursor(client, ref, stream, page.cursor);
           await recordPage(client, job.scanId, { itemsSeen: page.batch.items.length, eventsAdded: ingested.eventsAdded, ...unreported() });

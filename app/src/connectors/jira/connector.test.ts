@@ -6,7 +6,7 @@ import type { JsonValue, ScanPage } from "../connector.js";
 import { checkAllowed, RequestNotAllowed } from "../http/allowlist.js";
 import { createConnectorHttp, HttpStatusError, type ConnectorHttp } from "../http/client.js";
 import { fetchStatusCategories, issuesUpdatedSinceJql, jiraConnector, verifyCredentials } from "./connector.js";
-import { mapIssues, SEARCH_FIELDS } from "./map.js";
+import { mapIssues, SEARCH_FIELDS, type JiraHistory } from "./map.js";
 
 const API_TOKEN = { kind: "api_token", email: "scanner@example.com", token: "jira-api-token-1", site: "acme" };
 const OAUTH = { kind: "oauth", accessToken: "oauth-access-token-1", cloudId: "11111111-2222-3333-4444-555555555555" };
@@ -156,8 +156,8 @@ describe("scanning Jira", () => {
       expect(bulk.body).toMatchObject({ fieldIds: ["status", "assignee", "priority", "labels", "resolution"] });
     }
 
-    // Per stream, ceil(issues / 100) searches, each followed by its changelog pages (up to 1000 histories
-    // a page): EE's 30 issues have 205 histories with kept items, 1 page; K5's 3 have none, 1 empty page.
+    // Per stream, one search (up to 100 issues a page) and one bulk changelog request for its issues (up
+    // to 1000 histories a page): EE's 30 issues have 205 histories with kept items, 1 page; K5's 3 have none.
     // Status categories are not read by a scan: there is nowhere to keep them yet.
     const bound = Math.ceil(30 / 100) * (1 + Math.ceil(205 / 1000)) + Math.ceil(3 / 100) * (1 + 1);
     expect(fake.requests).toHaveLength(4);
@@ -212,27 +212,41 @@ describe("scanning Jira", () => {
     expect(second.cursors.get("issues:K5")).toEqual({ updatedSince: "2022-07-20T02:00:00.000Z" });
   });
 
-  it("follows search and changelog pages, each search page a scan page with a rising cursor", async () => {
+  it("follows search and changelog pages, gathering search pages into a scan page per 1000 issues", async () => {
     const fake = await fakeJira({ pageSize: { search: 10, changelog: 25 } });
-    const connection = connectTo(fake);
-    const pages = await scanStream(connection, "issues:EE", null);
-    expect(pages.map((page) => page.batch.items.length)).toEqual([10, 10, 10]);
-    const cursors = pages.map((page) => (page.cursor as { updatedSince: string }).updatedSince);
-    expect([...cursors].sort()).toEqual(cursors);
+    const pages = await scanStream(connectTo(fake), "issues:EE", null);
+    expect(pages.map((page) => page.batch.items.length)).toEqual([30]);
 
     const fixtures = loadJiraFixtures();
     const ee = fixtures.issues.filter((issue) => issue.fields.project.key === "EE");
     const expected = mapIssues(ee, fixtures.changelogs);
-    expect(pages.flatMap((page) => page.batch.events.map((event) => event.externalId)).sort()).toEqual(expected.events.map((event) => event.externalId).sort());
+    expect(pages[0]!.batch.events.map((event) => event.externalId).sort()).toEqual(expected.events.map((event) => event.externalId).sort());
 
     const searches = fake.requests.filter((request) => request.path === "/rest/api/3/search/jql");
     const bulkFetches = fake.requests.filter((request) => request.path === "/rest/api/3/changelog/bulkfetch");
     expect(searches).toHaveLength(3);
     expect(searches.slice(1).every((request) => typeof (request.body as { nextPageToken?: string }).nextPageToken === "string")).toBe(true);
-    // The three pages of 10 issues (by update time) have 66, 69 and 70 histories with kept items: 3 changelog pages of 25 each.
+    // The 30 issues have 205 histories with kept items: one bulk request for all of them, in 9 pages of 25.
     expect(bulkFetches).toHaveLength(9);
-    expect(bulkFetches.filter((request) => (request.body as { nextPageToken?: string }).nextPageToken === undefined)).toHaveLength(3);
+    expect(bulkFetches.every((request) => (request.body as { issueIdsOrKeys: string[] }).issueIdsOrKeys.length === 30)).toBe(true);
+    expect(bulkFetches.filter((request) => (request.body as { nextPageToken?: string }).nextPageToken === undefined)).toHaveLength(1);
+  });
+
+  it("names at most 1000 issues a bulk changelog request, one scan page each, with a rising cursor", async () => {
+    const copies = manyIssues(2_500);
+    const fake = await fakeJira({ ...copies, pageSize: { search: 100 } });
+    const pages = await scanStream(connectTo(fake), "issues:EE", null);
+    expect(pages.map((page) => page.batch.items.length)).toEqual([1000, 1000, 500]);
+    const cursors = pages.map((page) => (page.cursor as { updatedSince: string }).updatedSince);
+    expect([...cursors].sort()).toEqual(cursors);
+    expect(new Set(cursors).size).toBe(3);
     for (const page of pages) expect(page.batch.events.filter((event) => event.type === "created")).toHaveLength(page.batch.items.length);
+
+    const bulkIssueCounts = fake.requests
+      .filter((request) => request.path === "/rest/api/3/changelog/bulkfetch" && (request.body as { nextPageToken?: string }).nextPageToken === undefined)
+      .map((request) => (request.body as { issueIdsOrKeys: string[] }).issueIdsOrKeys.length);
+    expect(bulkIssueCounts).toEqual([1000, 1000, 500]);
+    expect(fake.requests.filter((request) => request.path === "/rest/api/3/search/jql")).toHaveLength(25);
   });
 
   it("never lets content through, even when Jira returns every change item", async () => {
@@ -311,3 +325,25 @@ describe("other Jira reads", () => {
     await expect(verifyCredentials(wrong)).rejects.toMatchObject({ status: 401 });
   });
 });
+
+/** The first EE issue copied `count` times under new ids, keys and update times, one status change each. */
+function manyIssues(count: number): Pick<FakeJiraOptions, "issues" | "changelogs" | "statuses"> {
+  const fixtures = loadJiraFixtures();
+  const model = fixtures.issues.find((issue) => issue.fields.project.key === "EE")!;
+  const issues = [];
+  const changelogs = new Map<string, JiraHistory[]>();
+  for (let n = 1; n <= count; n += 1) {
+    const id = String(500_000 + n);
+    const updated = new Date(Date.UTC(2023, 0, 1) + n * 60_000).toISOString().replace("Z", "+0000");
+    issues.push({ ...model, id, key: `EE-${10_000 + n}`, fields: { ...model.fields, updated } });
+    changelogs.set(id, [
+      {
+        id: String(900_000 + n),
+        created: updated,
+        author: { accountId: "acc-1", displayName: "Ada" },
+        items: [{ field: "status", fieldId: "status", from: "10000", fromString: "To Do", to: "3", toString: "In Progress" }],
+      },
+    ]);
+  }
+  return { issues, changelogs, statuses: fixtures.statuses };
+}

@@ -9,8 +9,13 @@ const BULK_CHANGELOG_PATH = "/rest/api/3/changelog/bulkfetch";
 const STATUSES_PATH = "/rest/api/3/statuses/search";
 const MYSELF_PATH = "/rest/api/3/myself";
 
-/** Jira returns at most 100 issues a page when fields are named. */
-const SEARCH_PAGE_SIZE = 100;
+/**
+ * Issues asked for a search page. Jira returns fewer when it chooses (the more fields named,
+ * the fewer), and the scan follows nextPageToken whatever the page holds.
+ */
+const SEARCH_PAGE_SIZE = 1000;
+/** The most issues one bulk changelog request may name. */
+const CHANGELOG_ISSUES = 1000;
 const CHANGELOG_PAGE_SIZE = 1000;
 const STATUS_PAGE_SIZE = 200;
 /** Re-read this much before the cursor: an issue saved just before the last scan may be indexed after it. */
@@ -72,12 +77,14 @@ export const jiraConnector: Connector = {
 };
 
 /**
- * One page per search page: the issues updated since the watermark, oldest first, with
- * their change history fetched in one bulk request. The cursor never moves backwards.
+ * One scan page per 1000 issues updated since the watermark, oldest first, with their change
+ * history fetched by one bulk request, paged: search pages are gathered until a bulk request
+ * is full, since fewer, fuller changelog pages are what keeps a scan's request count low.
+ * The cursor never moves backwards.
  */
 async function* scanIssues(http: ConnectorHttp, jql: string, since: Date): AsyncGenerator<ScanPage> {
   let updatedSince = since;
-  for await (const issues of searchIssues(http, jql)) {
+  for await (const issues of inGroups(searchIssues(http, jql), CHANGELOG_ISSUES)) {
     const histories = await fetchChangelogs(http, issues.map((issue) => issue.id));
     updatedSince = latestUpdate(issues, updatedSince);
     const cursor: IssuesCursor = { updatedSince: updatedSince.toISOString() };
@@ -120,6 +127,21 @@ async function* searchIssues(http: ConnectorHttp, jql: string): AsyncGenerator<J
     if (body.issues?.length) yield body.issues;
     nextPageToken = body.nextPageToken ?? undefined;
   } while (nextPageToken);
+}
+
+/** Regroups pages of any size into groups of exactly `size` (the last one may be smaller). */
+async function* inGroups<T>(pages: AsyncIterable<T[]>, size: number): AsyncGenerator<T[]> {
+  let group: T[] = [];
+  for await (const page of pages) {
+    for (const entry of page) {
+      group.push(entry);
+      if (group.length === size) {
+        yield group;
+        group = [];
+      }
+    }
+  }
+  if (group.length > 0) yield group;
 }
 
 interface BulkChangelogPage {
