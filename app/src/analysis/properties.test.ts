@@ -1,0 +1,250 @@
+/**
+ * Invariants of the scan output over random status logs: conservation on the process map,
+ * cycle ≤ lead per item, bounded ratios, and independence from how the log was delivered
+ * (input order, or two overlapping scans).
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { createClassifier } from "./classify.js";
+import type { EventLog, LogEvent, LogItem } from "./event-log.js";
+import { lifecycleOf } from "./lifecycle.js";
+import { computeScanOutput, type ScanOutput } from "./scan-output.js";
+import { buildTraces } from "./traces.js";
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2024, 0, 1);
+/** Done ones (Done, Closed, Resolved), active ones, a queue, an external wait and one nothing classifies. */
+const STATUSES = ["To Do", "In Progress", "In Review", "Waiting for customer", "Resolved", "Done", "Closed", "Limbo"];
+const ACTORS = ["ana", "bo", "cy", null];
+/** Hours between changes: zero (changes at the same instant) is frequent on purpose. */
+const GAP_HOURS = [0, 0, 1, 24, 24, 72];
+
+interface Model {
+  log: EventLog;
+  /** Per item, the statuses it went through, in order: what the log says happened. */
+  paths: Map<string, string[]>;
+}
+
+const itemArbitrary = fc.record({
+  // A coarse grid, so that items also share instants (created together, completed together).
+  createdAt: fc.integer({ min: 0, max: 14 }).map((days) => T0 + days * 24 * HOUR),
+  /** Hours the source's creation time is late (clock skew): events then come before it. */
+  skewHours: fc.constantFrom(0, 0, 0, 30),
+  start: fc.integer({ min: 0, max: STATUSES.length - 1 }),
+  // Each move goes `shift` statuses further round the list, so it always changes the status.
+  moves: fc.array(fc.record({ gap: fc.constantFrom(...GAP_HOURS), shift: fc.integer({ min: 1, max: STATUSES.length - 1 }) }), { maxLength: 8 }),
+  assignments: fc.array(fc.record({ gap: fc.constantFrom(...GAP_HOURS), to: fc.constantFrom(...ACTORS) }), { maxLength: 4 }),
+});
+
+type ItemSpec = typeof itemArbitrary extends fc.Arbitrary<infer T> ? T : never;
+
+function itemOf(spec: ItemSpec, key: string): { item: LogItem; events: LogEvent[]; path: string[] } {
+  const path = [STATUSES[spec.start]!];
+  const steps: LogEvent[] = [];
+  let at = spec.createdAt;
+  let index = spec.start;
+  for (const move of spec.moves) {
+    at += move.gap * HOUR;
+    const next = (index + move.shift) % STATUSES.length;
+    steps.push({ item: key, at, kind: "step", from: STATUSES[index]!, to: STATUSES[next]!, actor: null });
+    path.push(STATUSES[next]!);
+    index = next;
+  }
+  const assignments: LogEvent[] = [];
+  let assignee: string | null = null;
+  at = spec.createdAt;
+  for (const assignment of spec.assignments) {
+    at += assignment.gap * HOUR;
+    assignments.push({ item: key, at, kind: "assigned", from: assignee, to: assignment.to, actor: assignment.to });
+    assignee = assignment.to;
+  }
+  // Step changes and assignments in time order; at one instant, the steps first.
+  const events = [...steps, ...assignments].sort((a, b) => a.at - b.at);
+  const item: LogItem = { key, createdAt: spec.createdAt + spec.skewHours * HOUR, type: null, priority: null, labels: [], currentStep: path.at(-1)!, currentAssignee: assignee };
+  return { item, events, path };
+}
+
+/**
+ * Without event ids, a change repeated at the same instant cannot be told from a duplicate:
+ * a log the properties are about has none (a status flicker A → B → A → B within one instant).
+ */
+function hasRepeatedChange(events: readonly LogEvent[]): boolean {
+  const seen = new Set<string>();
+  for (const event of events) {
+    const key = JSON.stringify([event.item, event.at, event.kind, event.from, event.to, event.actor]);
+    if (seen.has(key)) return true;
+    seen.add(key);
+  }
+  return false;
+}
+
+const modelArbitrary: fc.Arbitrary<Model> = fc
+  .record({ items: fc.array(itemArbitrary, { minLength: 1, maxLength: 12 }), extraHours: fc.integer({ min: 0, max: 400 }) })
+  .map(({ items, extraHours }) => {
+    const built = items.map((spec, index) => itemOf(spec, `ITEM-${index + 1}`));
+    // One log in time order (stable: an item's changes at one instant keep their order).
+    const events = built.flatMap((entry) => entry.events).sort((a, b) => a.at - b.at);
+    let last = T0;
+    for (const entry of built) last = Math.max(last, entry.item.createdAt!, ...entry.events.map((event) => event.at));
+    const log: EventLog = { stepSource: "status", items: built.map((entry) => entry.item), events, asOf: last + extraHours * HOUR };
+    return { log, paths: new Map(built.map((entry) => [entry.item.key, entry.path])) };
+  })
+  .filter((model) => !hasRepeatedChange(model.log.events));
+
+const scan = (log: EventLog): ScanOutput => computeScanOutput(log, { computedAt: 0 });
+
+/** The output without the counts that describe how the events arrived (their order, their number). */
+function withoutArrival(output: ScanOutput, also: { duplicates: boolean }): unknown {
+  const copy = structuredClone(output);
+  const dropped: Partial<Record<keyof ScanOutput["dataQuality"], unknown>> = copy.dataQuality;
+  delete dropped.outOfOrderEvents;
+  let notes = copy.dataQuality.notes.filter((note) => !/out of time order/.test(note));
+  if (also.duplicates) {
+    delete dropped.duplicateEvents;
+    delete dropped.events;
+    delete (copy.sample as Partial<ScanOutput["sample"]>).events;
+    notes = notes.filter((note) => !/duplicate events/.test(note));
+  }
+  copy.dataQuality.notes = notes;
+  return copy;
+}
+
+/** Puts back, at the positions a shuffle gave each item's same-instant events, their original order (the log's order decides such ties). */
+function keepingTies(original: readonly LogEvent[], shuffled: readonly LogEvent[]): LogEvent[] {
+  const tie = (event: LogEvent) => `${event.item}\u0000${event.at}`;
+  const queues = new Map<string, LogEvent[]>();
+  for (const event of original) {
+    const queue = queues.get(tie(event));
+    if (queue) queue.push(event);
+    else queues.set(tie(event), [event]);
+  }
+  return shuffled.map((event) => queues.get(tie(event))!.shift()!);
+}
+
+const RUNS = { numRuns: 150 };
+
+describe("scan output properties", () => {
+  it("conserves visits on the process map: a step's outgoing transitions are its visits that were not an item's last", () => {
+    fc.assert(
+      fc.property(modelArbitrary, ({ log, paths }) => {
+        const output = scan(log);
+        const visits = new Map<string, number>();
+        const last = new Map<string, number>();
+        for (const path of paths.values()) {
+          for (const step of path) visits.set(step, (visits.get(step) ?? 0) + 1);
+          last.set(path.at(-1)!, (last.get(path.at(-1)!) ?? 0) + 1);
+        }
+        expect(new Map(output.processMap.steps.map((node) => [node.step, node.visits]))).toEqual(visits);
+        for (const node of output.processMap.steps) {
+          const outgoing = output.processMap.transitions.filter((edge) => edge.from === node.step).reduce((sum, edge) => sum + edge.count, 0);
+          expect(outgoing, node.step).toBe(node.visits - (last.get(node.step) ?? 0));
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it("never has a cycle time longer than the lead time, nor more active time than lead time, per completed item", () => {
+    fc.assert(
+      fc.property(modelArbitrary, ({ log }) => {
+        const classifier = createClassifier();
+        for (const trace of buildTraces(log).traces) {
+          const lifecycle = lifecycleOf(trace, log.stepSource, classifier, log.asOf);
+          if (lifecycle.completedAt === null) {
+            expect(lifecycle.leadMs).toBeNull();
+            continue;
+          }
+          expect(lifecycle.leadMs).toBeGreaterThanOrEqual(0);
+          if (lifecycle.cycleMs !== null) expect(lifecycle.cycleMs).toBeLessThanOrEqual(lifecycle.leadMs!);
+          expect(lifecycle.activeMs).toBeLessThanOrEqual(lifecycle.leadMs!);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it("keeps flow efficiency between 0 and 1, overall and per item", () => {
+    fc.assert(
+      fc.property(modelArbitrary, ({ log }) => {
+        const { overall, perItem } = scan(log).cycleTime.flowEfficiency;
+        for (const value of [overall, perItem.p50, perItem.p70, perItem.p85, perItem.p95]) {
+          if (value === null) continue;
+          expect(value).toBeGreaterThanOrEqual(0);
+          expect(value).toBeLessThanOrEqual(1);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it("does not depend on the order of items and events (ties within an item keep the log's order)", () => {
+    const permuted = modelArbitrary.chain(({ log }) =>
+      fc.record({
+        log: fc.constant(log),
+        items: fc.shuffledSubarray([...log.items], { minLength: log.items.length }),
+        events: fc.shuffledSubarray([...log.events], { minLength: log.events.length }),
+      }),
+    );
+    fc.assert(
+      fc.property(permuted, ({ log, items, events }) => {
+        const shuffled: EventLog = { ...log, items, events: keepingTies(log.events, events) };
+        expect(withoutArrival(scan(shuffled), { duplicates: false })).toEqual(withoutArrival(scan(log), { duplicates: false }));
+      }),
+      RUNS,
+    );
+  });
+
+  it("gives the same output for one log as for two overlapping scans of it, counting the overlap as duplicates", () => {
+    const split = modelArbitrary.chain(({ log }) =>
+      fc.integer({ min: 0, max: log.events.length }).chain((end) =>
+        fc.record({ log: fc.constant(log), end: fc.constant(end), start: fc.integer({ min: Math.max(0, end - 4), max: end }) }),
+      ),
+    );
+    fc.assert(
+      fc.property(split, ({ log, end, start }) => {
+        const twoScans: EventLog = { ...log, events: [...log.events.slice(0, end), ...log.events.slice(start)] };
+        const once = scan(log);
+        const twice = scan(twoScans);
+        expect(twice.dataQuality.duplicateEvents).toBe(once.dataQuality.duplicateEvents + (end - start));
+        expect(withoutArrival(twice, { duplicates: true })).toEqual(withoutArrival(once, { duplicates: true }));
+      }),
+      RUNS,
+    );
+  });
+
+  it("never has a negative band in the cumulative flow, nor more items in all bands than in scope", () => {
+    fc.assert(
+      fc.property(modelArbitrary, ({ log }) => {
+        const output = scan(log);
+        const { cumulativeFlow, days } = output.flow;
+        for (const band of cumulativeFlow) {
+          expect(band.counts).toHaveLength(days);
+          for (const count of band.counts) expect(count).toBeGreaterThanOrEqual(0);
+        }
+        for (let day = 0; day < days; day += 1) {
+          expect(cumulativeFlow.reduce((sum, band) => sum + band.counts[day]!, 0)).toBeLessThanOrEqual(output.sample.items);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it("has variant shares summing to at most 1 and a non-decreasing coverage that adds them up", () => {
+    fc.assert(
+      fc.property(modelArbitrary, ({ log }) => {
+        const { top, coverage, total } = scan(log).variants;
+        expect(top.length).toBeLessThanOrEqual(total);
+        expect(coverage).toHaveLength(top.length);
+        let sum = 0;
+        top.forEach((variant, index) => {
+          sum += variant.share;
+          expect(coverage[index]).toBeCloseTo(sum, 12);
+          if (index > 0) expect(coverage[index]!).toBeGreaterThanOrEqual(coverage[index - 1]!);
+        });
+        expect(sum).toBeLessThanOrEqual(1 + 1e-12);
+        expect(coverage.at(-1) ?? 0).toBeLessThanOrEqual(1);
+      }),
+      RUNS,
+    );
+  });
+});

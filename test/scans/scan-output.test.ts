@@ -1,0 +1,109 @@
+import { randomUUID } from "node:crypto";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
+import { demoConnector } from "../../app/src/connectors/demo/connector.js";
+import { withTenant } from "../../app/src/platform/db/tenant.js";
+import { generateVaultKey, Vault } from "../../app/src/platform/vault.js";
+import { runScan } from "../../app/src/scans/runner.js";
+import { connectionScope } from "../../app/src/scans/scan-output-store.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { seedTenantGraph, type TenantGraph } from "../support/fixtures.js";
+
+const DEMO_SETTINGS = { seed: 11, days: 45, start: "2026-09-01T00:00:00.000Z" };
+const NOW = new Date("2026-10-20T12:00:00.000Z");
+
+let db: TestDatabase;
+let tenant: TenantGraph;
+let other: TenantGraph;
+const deps = (now: Date) => ({
+  pool: db.runtime,
+  vault: Vault.fromSpec(`k1:${generateVaultKey()}`),
+  log: pino({ level: "silent" }),
+  connectors: new Map([[demoConnector.provider, demoConnector]]),
+  now: () => now,
+});
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  tenant = await seedTenantGraph(db.owner, "Outputs");
+  other = await seedTenantGraph(db.owner, "Neighbour");
+});
+
+afterAll(async () => {
+  await db.drop();
+});
+
+async function scanOnce(connectionId: string, now = NOW): Promise<string> {
+  const scanId = randomUUID();
+  await db.owner.query("INSERT INTO scans (id, tenant_id, connection_id, status) VALUES ($1, $2, $3, 'queued')", [scanId, tenant.tenantId, connectionId]);
+  await runScan(deps(now), { tenantId: tenant.tenantId, connectionId, scanId }, new AbortController().signal);
+  return scanId;
+}
+
+async function outputsOf(connectionId: string) {
+  const { rows } = await db.owner.query<{ scan_id: string; scope: string; output: ScanOutput }>(
+    "SELECT scan_id, scope, output FROM scan_outputs WHERE connection_id = $1 ORDER BY computed_at",
+    [connectionId],
+  );
+  return rows;
+}
+
+describe("the analytics step after a scan", () => {
+  it("stores the connection's scan output as a version of each scan, with drift against the one before", async () => {
+    const { rows } = await db.owner.query<{ id: string }>(
+      "INSERT INTO connections (tenant_id, provider, label, config) VALUES ($1, 'demo', 'analysed board', $2) RETURNING id",
+      [tenant.tenantId, JSON.stringify(DEMO_SETTINGS)],
+    );
+    const connectionId = rows[0]!.id;
+    const firstScan = await scanOnce(connectionId);
+
+    const [first] = await outputsOf(connectionId);
+    expect(first).toMatchObject({ scan_id: firstScan, scope: connectionScope(connectionId) });
+    const output = first!.output;
+    const stored = await db.owner.query<{ items: number; status_changes: number; items_changed: number; done: number }>(
+      `SELECT (SELECT count(*)::int FROM work_items WHERE connection_id = $1) AS items,
+              (SELECT count(*)::int FROM events WHERE connection_id = $1 AND type = 'status_changed') AS status_changes,
+              (SELECT count(DISTINCT work_item_id)::int FROM events WHERE connection_id = $1 AND type = 'status_changed') AS items_changed,
+              (SELECT count(*)::int FROM work_items WHERE connection_id = $1 AND status IN ('Done', 'Closed', 'Solved', 'Resolved')) AS done`,
+      [connectionId],
+    );
+    const facts = stored.rows[0]!;
+    expect(output.sample.items).toBe(facts.items);
+    expect(output.sample.events).toBeGreaterThan(facts.status_changes);
+    // Every status change is one transition out of the status before it.
+    expect(output.processMap.transitions.reduce((sum, edge) => sum + edge.count, 0)).toBe(facts.status_changes);
+    expect(output.processMap.steps.reduce((sum, step) => sum + step.starts, 0)).toBe(facts.items);
+    expect(output.sample.completed).toBe(facts.done);
+    expect(output.drift).toBeNull();
+    expect(output.bottlenecks.headline.length).toBeGreaterThan(0);
+    for (const finding of output.bottlenecks.headline) expect(["team_queue", "active_work"]).toContain(finding.waitClass);
+
+    const secondScan = await scanOnce(connectionId, new Date(NOW.getTime() + 3_600_000));
+    const versions = await outputsOf(connectionId);
+    expect(versions.map((version) => version.scan_id)).toEqual([firstScan, secondScan]);
+    expect(versions[1]!.output.drift).toMatchObject({ since: NOW.getTime(), newVariants: [], newLoops: [] });
+  });
+
+  it("applies the team's own step classes for the connection", async () => {
+    const { rows } = await db.owner.query<{ id: string }>(
+      "INSERT INTO connections (tenant_id, provider, label, config, step_classes) VALUES ($1, 'demo', 'reclassified board', $2, $3) RETURNING id",
+      [tenant.tenantId, JSON.stringify(DEMO_SETTINGS), JSON.stringify({ "In Progress": { category: "waiting", waitClass: "external_wait" } })],
+    );
+    await scanOnce(rows[0]!.id);
+    const [version] = await outputsOf(rows[0]!.id);
+    const inProgress = version!.output.steps.find((step) => step.step === "In Progress");
+    expect(inProgress?.class).toEqual({ category: "waiting", waitClass: "external_wait", source: "override" });
+    expect(version!.output.bottlenecks.headline.map((finding) => finding.step)).not.toContain("In Progress");
+    expect(version!.output.bottlenecks.external.map((finding) => finding.step)).toContain("In Progress");
+  });
+
+  it("keeps each tenant's scan outputs to itself", async () => {
+    const visible = await withTenant(db.runtime, other.tenantId, (client) =>
+      client.query("SELECT count(*)::int AS n FROM scan_outputs WHERE tenant_id = $1 OR connection_id IS NOT NULL", [tenant.tenantId]),
+    );
+    expect(visible.rows[0]).toEqual({ n: 0 });
+    const own = await withTenant(db.runtime, tenant.tenantId, (client) => client.query<{ n: number }>("SELECT count(*)::int AS n FROM scan_outputs"));
+    expect(own.rows[0]!.n).toBeGreaterThan(0);
+  });
+});
