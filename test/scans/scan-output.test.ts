@@ -98,6 +98,27 @@ describe("the analytics step after a scan", () => {
     expect(version!.output.bottlenecks.external.map((finding) => finding.step)).toContain("In Progress");
   });
 
+  it("uses the connection's working calendar, and says so when it cannot be read", async () => {
+    const calendar = { timeZone: "Europe/Amsterdam", workingDays: [1, 2, 3, 4], dayStart: "08:30", dayEnd: "16:30", holidays: ["2026-10-05"] };
+    const insert = (value: unknown) =>
+      db.owner.query<{ id: string }>(
+        "INSERT INTO connections (tenant_id, provider, label, config, calendar) VALUES ($1, 'demo', 'calendar board', $2, $3) RETURNING id",
+        [tenant.tenantId, JSON.stringify(DEMO_SETTINGS), JSON.stringify(value)],
+      );
+    const valid = (await insert(calendar)).rows[0]!.id;
+    await scanOnce(valid);
+    const [withCalendar] = await outputsOf(valid);
+    expect(withCalendar!.output.calendar).toEqual(calendar);
+    const { businessLeadMs, leadMs } = withCalendar!.output.cycleTime;
+    expect(businessLeadMs.p50).toBeLessThan(leadMs.p50!);
+
+    const broken = (await insert({ ...calendar, timeZone: "Mars/Olympus_Mons" })).rows[0]!.id;
+    await scanOnce(broken);
+    const [fallback] = await outputsOf(broken);
+    expect(fallback!.output.calendar.timeZone).toBe("UTC");
+    expect(fallback!.output.dataQuality.notes.join(" ")).toMatch(/working calendar could not be read.*Mars\/Olympus_Mons/);
+  });
+
   it("keeps each tenant's scan outputs to itself", async () => {
     const visible = await withTenant(db.runtime, other.tenantId, (client) =>
       client.query("SELECT count(*)::int AS n FROM scan_outputs WHERE tenant_id = $1 OR connection_id IS NOT NULL", [tenant.tenantId]),

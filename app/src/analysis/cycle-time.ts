@@ -1,3 +1,4 @@
+import type { BusinessClock } from "./calendar.js";
 import type { ItemLifecycle } from "./lifecycle.js";
 import { percentile, sortedValues } from "./stats.js";
 
@@ -12,6 +13,9 @@ export interface DurationPercentiles {
 export interface CycleTimes {
   leadMs: DurationPercentiles;
   cycleMs: DurationPercentiles;
+  /** The same in working time, by the scope's calendar (working days, hours, holidays). */
+  businessLeadMs: DurationPercentiles;
+  businessCycleMs: DurationPercentiles;
   /** (completion time, cycle time) of the latest completions, oldest first; `of` is how many there were. */
   scatter: { points: [completedAt: number, cycleMs: number][]; of: number };
   flowEfficiency: {
@@ -24,9 +28,11 @@ export interface CycleTimes {
 /** The scatter keeps the latest points only: more would not be readable, and the output stays small. */
 export const SCATTER_POINTS = 5_000;
 
-export function cycleTimesOf(lifecycles: readonly ItemLifecycle[]): CycleTimes {
+export function cycleTimesOf(lifecycles: readonly ItemLifecycle[], clock: BusinessClock): CycleTimes {
   const lead: number[] = [];
   const cycle: number[] = [];
+  const businessLead: number[] = [];
+  const businessCycle: number[] = [];
   const efficiency: number[] = [];
   const points: [number, number][] = [];
   let activeTotal = 0;
@@ -34,8 +40,10 @@ export function cycleTimesOf(lifecycles: readonly ItemLifecycle[]): CycleTimes {
   for (const lifecycle of lifecycles) {
     if (lifecycle.leadMs === null) continue;
     lead.push(lifecycle.leadMs);
+    businessLead.push(clock.businessMs(lifecycle.trace.createdAt, lifecycle.completedAt!));
     if (lifecycle.cycleMs !== null) {
       cycle.push(lifecycle.cycleMs);
+      businessCycle.push(clock.businessMs(lifecycle.startedAt!, lifecycle.completedAt!));
       points.push([lifecycle.completedAt!, lifecycle.cycleMs]);
     }
     if (lifecycle.leadMs > 0) {
@@ -48,6 +56,8 @@ export function cycleTimesOf(lifecycles: readonly ItemLifecycle[]): CycleTimes {
   return {
     leadMs: percentilesOf(lead),
     cycleMs: percentilesOf(cycle),
+    businessLeadMs: percentilesOf(businessLead),
+    businessCycleMs: percentilesOf(businessCycle),
     scatter: { points: points.slice(-SCATTER_POINTS), of: points.length },
     flowEfficiency: { overall: leadTotal > 0 ? activeTotal / leadTotal : null, perItem: percentilesOf(efficiency) },
   };

@@ -1,4 +1,5 @@
 import { bottlenecksOf, type Bottlenecks, type Medians } from "./bottlenecks.js";
+import { createBusinessClock, DEFAULT_CALENDAR, type WorkingCalendar } from "./calendar.js";
 import { createClassifier, type ClassifierSettings, type StepClass } from "./classify.js";
 import { countsOf, type CountsAndRates } from "./counts.js";
 import { cycleTimesOf, type CycleTimes } from "./cycle-time.js";
@@ -27,6 +28,8 @@ export interface ScopeFilters {
 
 export interface AnalysisSettings {
   classifier?: ClassifierSettings;
+  /** Working days and hours for durations in business time; Monday to Friday, 9 to 5, UTC by default. */
+  calendar?: WorkingCalendar;
   filters?: ScopeFilters;
   /** The output of the previous scan of the same scope, for drift. */
   previous?: ScanOutput | null;
@@ -53,6 +56,7 @@ export interface ScanOutput {
   asOf: number;
   stepSource: StepSource;
   window: { from: number; to: number };
+  calendar: WorkingCalendar;
   sample: { items: number; completed: number; open: number; events: number; thinBelow: number };
   steps: { step: string; class: StepClass | null }[];
   counts: CountsAndRates;
@@ -89,13 +93,14 @@ export function computeScanOutput(log: EventLog, settings: AnalysisSettings = {}
     asOf,
     stepSource: log.stepSource,
     window,
+    calendar: settings.calendar ?? DEFAULT_CALENDAR,
     sample: { items: lifecycles.length, completed, open: lifecycles.length - completed, events: log.events.length, thinBelow: THIN_SAMPLE },
     steps: stepTimes.steps.map(({ step, class: stepClass }) => ({ step, class: stepClass })),
     counts: countsOf(lifecycles, window),
     processMap,
     timeInStatus: stepTimes.steps,
     agingWip: stepTimes.aging,
-    cycleTime: cycleTimesOf(lifecycles),
+    cycleTime: cycleTimesOf(lifecycles, createBusinessClock(settings.calendar ?? DEFAULT_CALENDAR)),
     flow: dailyFlowOf(lifecycles, asOf),
     variants: variantsOf(lifecycles),
     rework: reworkOf(lifecycles),

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { StepCategory, WaitClass } from "../analysis/classify.js";
-import type { EventLog, LogEvent, LogEventKind, LogItem } from "../analysis/event-log.js";
+import { DEFAULT_CALENDAR, parseCalendar, type WorkingCalendar } from "../analysis/calendar.js";
+import type { EventLog, LogEvent, LogEventKind, LogItem, StepSource } from "../analysis/event-log.js";
 import { computeScanOutput, type ScanOutput } from "../analysis/scan-output.js";
 import type { PoolClient } from "../platform/db/pool.js";
 
@@ -36,9 +36,11 @@ const STEP_CLASSES = z.record(
  * tenant transaction.
  */
 export async function refreshScanOutput(client: PoolClient, ref: ConnectionRef, scanId: string | null, now: Date): Promise<ScanOutput> {
-  const log = await loadEventLog(client, ref.connectionId, now);
+  const settings = await analysisSettingsOf(client, ref.connectionId);
+  const log = await loadEventLog(client, ref.connectionId, settings.provider === "file" ? "activity" : "status", now);
   const previous = await latestScanOutput(client, ref.connectionId);
-  const output = computeScanOutput(log, { classifier: { overrides: await stepClassesOf(client, ref.connectionId) }, previous, computedAt: now.getTime() });
+  const output = computeScanOutput(log, { classifier: { overrides: settings.stepClasses }, calendar: settings.calendar, previous, computedAt: now.getTime() });
+  output.dataQuality.notes.push(...settings.problems);
   await client.query("INSERT INTO scan_outputs (tenant_id, connection_id, scan_id, scope, computed_at, output) VALUES ($1, $2, $3, $4, $5, $6)", [
     ref.tenantId,
     ref.connectionId,
@@ -58,11 +60,29 @@ export async function latestScanOutput(client: PoolClient, connectionId: string)
   return rows[0]?.output ?? null;
 }
 
-async function stepClassesOf(client: PoolClient, connectionId: string): Promise<Record<string, { category: StepCategory; waitClass: WaitClass }>> {
-  const { rows } = await client.query<{ step_classes: unknown }>("SELECT step_classes FROM connections WHERE id = $1", [connectionId]);
-  // Stored only through validated settings; an unreadable value is not worth failing the analysis over.
-  const parsed = STEP_CLASSES.safeParse(rows[0]?.step_classes ?? {});
-  return parsed.success ? parsed.data : {};
+/**
+ * The connection's own analysis settings. Both are stored only through validated forms; a
+ * value that no longer parses (an older format) falls back to the default, and the output
+ * says so, rather than failing every scan's analysis.
+ */
+async function analysisSettingsOf(client: PoolClient, connectionId: string) {
+  const { rows } = await client.query<{ provider: string; step_classes: unknown; calendar: unknown }>(
+    "SELECT provider, step_classes, calendar FROM connections WHERE id = $1",
+    [connectionId],
+  );
+  const row = rows[0];
+  const problems: string[] = [];
+  const stepClasses = STEP_CLASSES.safeParse(row?.step_classes ?? {});
+  if (!stepClasses.success) problems.push("The connection's step classes could not be read; steps were classified by provider and name. Set them again.");
+  let calendar: WorkingCalendar = DEFAULT_CALENDAR;
+  if (row?.calendar) {
+    try {
+      calendar = parseCalendar(row.calendar);
+    } catch (err) {
+      problems.push(`The connection's working calendar could not be read (${(err as Error).message}); Monday to Friday, 9 to 5, UTC was used.`);
+    }
+  }
+  return { provider: row?.provider, stepClasses: stepClasses.success ? stepClasses.data : {}, calendar, problems };
 }
 
 /**
@@ -70,7 +90,7 @@ async function stepClassesOf(client: PoolClient, connectionId: string): Promise<
  * (assignment events name the provider's ids, which are mapped to the same row ids), so
  * nothing that names a person leaves the database in the output.
  */
-export async function loadEventLog(client: PoolClient, connectionId: string, asOf: Date): Promise<EventLog> {
+export async function loadEventLog(client: PoolClient, connectionId: string, stepSource: StepSource, asOf: Date): Promise<EventLog> {
   const actors = await client.query<[string, string]>({
     text: "SELECT external_id, id FROM actors WHERE connection_id = $1",
     values: [connectionId],
@@ -103,5 +123,5 @@ export async function loadEventLog(client: PoolClient, connectionId: string, asO
     const people = kind === "assigned";
     return { item, at: at.getTime(), kind, from: people ? person(from) : from, to: people ? person(to) : to, actor };
   });
-  return { stepSource: "status", items: logItems, events: logEvents, asOf: asOf.getTime() };
+  return { stepSource, items: logItems, events: logEvents, asOf: asOf.getTime() };
 }
