@@ -1,7 +1,7 @@
 /**
  * A status log of a given size, built straight into the analysis input: items move
- * To Do → In Progress → In Review → Done, with review sending some back, a few waiting
- * on a customer, and reassignments on the way; a fifth are still open.
+ * To Do → In Progress → In Review and back, some waiting on a customer, with reassignments
+ * on the way, and all but a fifth end Done with their last event.
  */
 import { Random } from "../app/src/connectors/demo/random.js";
 import { DAY_MS, type EventLog, type LogEvent, type LogItem } from "../app/src/analysis/event-log.js";
@@ -12,7 +12,7 @@ const NEXT: Readonly<Record<string, readonly string[]>> = {
   "To Do": ["In Progress"],
   "In Progress": ["In Review", "In Review", "In Review", "Waiting for customer"],
   "Waiting for customer": ["In Progress"],
-  "In Review": ["Done", "Done", "In Progress"],
+  "In Review": ["In Progress", "Waiting for customer", "In Progress"],
 };
 
 export function syntheticStatusLog(items: number, eventsPerItem: number, seed = 2026): EventLog {
@@ -30,15 +30,15 @@ export function syntheticStatusLog(items: number, eventsPerItem: number, seed = 
     const open = rng.next() < 0.2;
     for (let k = 0; k < eventsPerItem; k += 1) {
       at += Math.floor(rng.next() * 30 * HOUR_MS);
-      if (k % 3 === 0) {
+      // Every third event a (re)assignment; never the last, which finishes the item.
+      if (k % 3 === 1) {
         const next = PEOPLE[Math.floor(rng.next() * PEOPLE.length)]!;
         events.push({ item: key, at, kind: "assigned", from: assignee, to: next, actor: next });
         assignee = next;
         continue;
       }
-      const choices = NEXT[status];
-      if (!choices) break;
       const last = k === eventsPerItem - 1;
+      const choices = NEXT[status]!.filter((choice) => choice !== "Done");
       const to = last && !open ? "Done" : choices[Math.floor(rng.next() * choices.length)]!;
       if (to === status) continue;
       events.push({ item: key, at, kind: "step", from: status, to, actor: assignee });

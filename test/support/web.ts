@@ -113,7 +113,15 @@ export class Browser {
     return this.request("POST", path, body, { "content-type": "application/x-www-form-urlencoded", ...headers });
   }
 
-  async request(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Page> {
+  /** Posts a multipart form with one file, as a browser's file input does; `_csrf` as for post. */
+  async postFile(path: string, form: Record<string, string>, file: { field: string; name: string; content: Buffer | string }): Promise<Page> {
+    const body = new FormData();
+    for (const [name, value] of Object.entries({ _csrf: this.csrfToken, ...form })) body.append(name, value);
+    body.append(file.field, new Blob([file.content]), file.name);
+    return this.request("POST", path, body);
+  }
+
+  async request(method: string, path: string, body?: string | FormData, headers: Record<string, string> = {}): Promise<Page> {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
     const response = await fetch(`${this.base}${path}`, {
       method,

@@ -1,6 +1,7 @@
 import { ACTIONABLE, type WaitClass } from "./classify.js";
 import { DAY_MS } from "./event-log.js";
 import type { ItemLifecycle } from "./lifecycle.js";
+import { PairMap } from "./pair-map.js";
 import { isThin } from "./stats.js";
 
 /** Medians the other sections have computed already: sorting the same durations again is the slowest part. */
@@ -65,7 +66,7 @@ interface Tally {
  */
 export function bottlenecksOf(lifecycles: readonly ItemLifecycle[], window: { from: number; to: number }, medians: Medians): Bottlenecks {
   const steps = new Map<string, Tally>();
-  const transitions = new Map<string, Tally>();
+  const transitions = new PairMap<Tally>();
   const currentFrom = window.to - TREND_DAYS * DAY_MS;
   const previousFrom = currentFrom - TREND_DAYS * DAY_MS;
   for (const lifecycle of lifecycles) {
@@ -78,9 +79,16 @@ export function bottlenecksOf(lifecycles: readonly ItemLifecycle[], window: { fr
       const ms = overlap(visit.enteredAt, end, window.from, window.to);
       const current = overlap(visit.enteredAt, end, currentFrom, window.to);
       const previous = overlap(visit.enteredAt, end, previousFrom, currentFrom);
-      add(tallyOf(steps, visit.step, null, waitClass), lifecycle, ms, current, previous);
+      let step = steps.get(visit.step);
+      if (!step) {
+        step = newTally(visit.step, null, waitClass);
+        steps.set(visit.step, step);
+      }
+      add(step, lifecycle, ms, current, previous);
       const next = visits[index + 1];
-      if (next && ACTIONABLE.has(waitClass as WaitClass)) add(tallyOf(transitions, visit.step, next.step, waitClass), lifecycle, ms, current, previous);
+      if (next && ACTIONABLE.has(waitClass as WaitClass)) {
+        add(transitions.getOrCreate(visit.step, next.step, () => newTally(visit.step, next.step, waitClass)), lifecycle, ms, current, previous);
+      }
     });
   }
   const totalMs = [...steps.values()].reduce((sum, tally) => sum + tally.ms, 0);
@@ -102,15 +110,17 @@ export function bottlenecksOf(lifecycles: readonly ItemLifecycle[], window: { fr
   };
 }
 
-function tallyOf(tallies: Map<string, Tally>, step: string, to: string | null, waitClass: WaitClass | "unclassified"): Tally {
-  const key = to === null ? step : `${step}\u0000${to}`;
-  let tally = tallies.get(key);
-  if (!tally) {
-    tally = { step, to, waitClass, ms: 0, current: 0, previous: 0, visits: 0, items: 0, lastItem: null };
-    tallies.set(key, tally);
-  }
-  return tally;
-}
+const newTally = (step: string, to: string | null, waitClass: WaitClass | "unclassified"): Tally => ({
+  step,
+  to,
+  waitClass,
+  ms: 0,
+  current: 0,
+  previous: 0,
+  visits: 0,
+  items: 0,
+  lastItem: null,
+});
 
 function add(tally: Tally, lifecycle: ItemLifecycle, ms: number, current: number, previous: number): void {
   tally.ms += ms;

@@ -73,6 +73,8 @@ export function forecastWhen(samples: readonly number[], items: number, options:
   const simulation = simulationOf(samples, options);
   if ("insufficientData" in simulation) return simulation;
   const { throughput, trials, random } = simulation;
+  // Weeks that never finish anything make every trial run to the horizon: the answer is known without running them.
+  if (throughput.every((count) => count === 0)) return { insufficientData: false, trials, weeks: { p50: null, p85: null, p95: null }, distribution: [], unreachable: trials };
 
   const finishedAfter = new Uint32Array(maxWeeks + 1);
   let unreachable = 0;

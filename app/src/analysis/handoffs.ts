@@ -16,8 +16,11 @@ export interface Handoffs {
   perItem: DurationPercentiles;
   /** Items by reassignment count: index n holds the items reassigned n times (the last index is "n or more"). */
   histogram: number[];
+  /** The most frequent pairs, at most TOP_PING_PONGS. */
   pingPongs: PingPong[];
 }
+
+export const TOP_PING_PONGS = 20;
 
 const HISTOGRAM_BUCKETS = 6;
 
@@ -50,6 +53,7 @@ export function handoffsOf(lifecycles: readonly ItemLifecycle[]): Handoffs {
   }
   const pingPongs = [...pairs.values()]
     .map(({ lastItem: _lastItem, ...pair }) => ({ ...pair, thin: isThin(pair.items) }))
-    .sort((a, b) => b.count - a.count || a.between.join().localeCompare(b.between.join()));
+    .sort((a, b) => b.count - a.count || a.between.join().localeCompare(b.between.join()))
+    .slice(0, TOP_PING_PONGS);
   return { perItem: percentilesOf(perItem), histogram, pingPongs };
 }

@@ -1,4 +1,5 @@
 import type { ItemLifecycle } from "./lifecycle.js";
+import { PairMap } from "./pair-map.js";
 import { isThin, spreadOf, type Spread } from "./stats.js";
 
 export interface StepNode {
@@ -29,7 +30,7 @@ export interface ProcessMap {
 
 export function processMapOf(lifecycles: readonly ItemLifecycle[]): ProcessMap {
   const nodes = new Map<string, StepNode & { lastItem: ItemLifecycle | null }>();
-  const edges = new Map<string, { from: string; to: string; durations: number[]; items: number; lastItem: ItemLifecycle | null }>();
+  const edges = new PairMap<{ from: string; to: string; durations: number[]; items: number; lastItem: ItemLifecycle | null }>();
   for (const lifecycle of lifecycles) {
     const visits = lifecycle.trace.visits;
     if (visits.length === 0) continue;
@@ -43,12 +44,7 @@ export function processMapOf(lifecycles: readonly ItemLifecycle[]): ProcessMap {
       if (index === 0) node.starts += 1;
       const next = visits[index + 1];
       if (!next) return;
-      const key = `${visit.step}\u0000${next.step}`;
-      let edge = edges.get(key);
-      if (!edge) {
-        edge = { from: visit.step, to: next.step, durations: [], items: 0, lastItem: null };
-        edges.set(key, edge);
-      }
+      const edge = edges.getOrCreate(visit.step, next.step, () => ({ from: visit.step, to: next.step, durations: [], items: 0, lastItem: null }));
       edge.durations.push(next.enteredAt - visit.enteredAt);
       if (edge.lastItem !== lifecycle) {
         edge.lastItem = lifecycle;

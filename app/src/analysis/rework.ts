@@ -1,4 +1,5 @@
 import type { ItemLifecycle } from "./lifecycle.js";
+import { PairMap } from "./pair-map.js";
 import { isThin } from "./stats.js";
 
 export interface ReworkLoop {
@@ -23,7 +24,7 @@ export interface Rework {
  * leaving); self-loops: entering the step it is in. Reopens come from the lifecycle rules.
  */
 export function reworkOf(lifecycles: readonly ItemLifecycle[]): Rework {
-  const loops = new Map<string, ReworkLoop & { lastItem: ItemLifecycle | null }>();
+  const loops = new PairMap<ReworkLoop & { lastItem: ItemLifecycle | null }>();
   let itemsWithRework = 0;
   let itemsReopened = 0;
   let reopens = 0;
@@ -38,12 +39,7 @@ export function reworkOf(lifecycles: readonly ItemLifecycle[]): Rework {
         const kind = previous.step === visit.step ? "self" : seen.includes(visit.step) ? "back" : null;
         if (kind) {
           reworked = true;
-          const key = `${previous.step}\u0000${visit.step}`;
-          let loop = loops.get(key);
-          if (!loop) {
-            loop = { from: previous.step, to: visit.step, kind, count: 0, items: 0, thin: false, lastItem: null };
-            loops.set(key, loop);
-          }
+          const loop = loops.getOrCreate(previous.step, visit.step, () => ({ from: previous.step, to: visit.step, kind, count: 0, items: 0, thin: false, lastItem: null }));
           loop.count += 1;
           if (loop.lastItem !== lifecycle) {
             loop.lastItem = lifecycle;

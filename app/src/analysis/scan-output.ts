@@ -9,6 +9,7 @@ import { dailyFlowOf, type DailyFlow } from "./flow.js";
 import { forecastOf, type FlowForecast } from "./flow-forecast.js";
 import { handoffsOf, type Handoffs } from "./handoffs.js";
 import { lifecycleOf, type ItemLifecycle } from "./lifecycle.js";
+import { PairMap } from "./pair-map.js";
 import { processMapOf, type ProcessMap } from "./process-map.js";
 import { reworkOf, type Rework } from "./rework.js";
 import { THIN_SAMPLE } from "./stats.js";
@@ -118,8 +119,9 @@ export function computeScanOutput(log: EventLog, settings: AnalysisSettings = {}
 
 function mediansOf(steps: readonly StepTime[], processMap: ProcessMap): Medians {
   const ofStep = new Map(steps.map((step) => [step.step, step.dwellMs.p50]));
-  const ofTransition = new Map(processMap.transitions.map((edge) => [`${edge.from}\u0000${edge.to}`, edge.durationMs.p50]));
-  return { ofStep: (step) => ofStep.get(step) ?? null, ofTransition: (from, to) => ofTransition.get(`${from}\u0000${to}`) ?? null };
+  const ofTransition = new PairMap<number | null>();
+  for (const edge of processMap.transitions) ofTransition.getOrCreate(edge.from, edge.to, () => edge.durationMs.p50);
+  return { ofStep: (step) => ofStep.get(step) ?? null, ofTransition: (from, to) => ofTransition.get(from, to) ?? null };
 }
 
 /** Infinity for no items. A loop, as Math.min(...values) overflows the stack on large logs. */

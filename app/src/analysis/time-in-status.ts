@@ -19,13 +19,18 @@ export interface StepTime {
 /** An open item's time in its current step against that step's history. */
 export interface AgingStep {
   step: string;
-  /** Ages in the step of the items in it now, longest first. */
+  /** Ages in the step of the items in it now, longest first (at most AGING_POINTS of them). */
   agesMs: number[];
+  /** Items in the step now. */
+  items: number;
   /** Finished stays' percentiles: the bands an age is read against. */
   bandsMs: { p50: number | null; p70: number | null; p85: number | null; p95: number | null };
   /** Items already in the step longer than 85 % of finished stays. */
   beyondP85: number;
 }
+
+/** The oldest items a step's aging chart shows: the ones to act on, and an output that stays small. */
+export const AGING_POINTS = 500;
 
 export interface StepTimes {
   steps: StepTime[];
@@ -76,5 +81,5 @@ function agingOf(step: string, dwell: readonly number[], ages: number[]): AgingS
   const bandsMs = { p50: percentile(history, 50), p70: percentile(history, 70), p85: percentile(history, 85), p95: percentile(history, 95) };
   const agesMs = [...ages].sort((a, b) => b - a);
   const beyondP85 = bandsMs.p85 === null ? 0 : agesMs.filter((age) => age > bandsMs.p85!).length;
-  return { step, agesMs, bandsMs, beyondP85 };
+  return { step, agesMs: agesMs.slice(0, AGING_POINTS), items: ages.length, bandsMs, beyondP85 };
 }

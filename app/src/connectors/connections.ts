@@ -54,7 +54,7 @@ export async function disconnectConnection(client: PoolClient, by: Principal, co
   await client.query("UPDATE connections SET status = 'disconnected', next_scan_at = NULL WHERE id = $1", [connectionId]);
   await client.query("UPDATE scans SET status = 'cancelled', finished_at = now() WHERE connection_id = $1 AND status IN ('queued', 'running')", [connectionId]);
   if (deleteData) {
-    for (const table of ["events", "work_items", "actors", "scan_cursors"]) {
+    for (const table of ["events", "work_items", "actors", "scan_cursors", "scan_outputs"]) {
       await client.query(`DELETE FROM ${table} WHERE connection_id = $1`, [connectionId]);
     }
   }

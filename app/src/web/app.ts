@@ -3,6 +3,8 @@ import Koa from "koa";
 import type { WebDeps } from "./deps.js";
 import { authenticate } from "./middleware/authenticate.js";
 import { csrfProtection } from "./middleware/csrf.js";
+import { fileUpload } from "./middleware/file-upload.js";
+import { eventLogRoutes, IMPORT_LIMIT_BYTES, IMPORT_PATH } from "./routes/event-logs.js";
 import { errorPages } from "./middleware/errors.js";
 import { requestLog } from "./middleware/request-log.js";
 import { securityHeaders } from "./middleware/security-headers.js";
@@ -36,8 +38,9 @@ export function createWebApp(deps: WebDeps): Koa<RequestState> {
   app.use(healthRoutes(deps).routes());
   app.use(bodyParser({ enableTypes: ["json", "form"], jsonLimit: BODY_LIMIT, formLimit: BODY_LIMIT, jsonStrict: true }));
   app.use(authenticate(deps.authenticator));
+  app.use(fileUpload([IMPORT_PATH], IMPORT_LIMIT_BYTES));
   app.use(csrfProtection(deps.config.sessionSecret));
-  for (const router of [sessionRoutes(deps), overviewRoutes(deps), memberRoutes(deps), jiraOAuthRoutes(deps), connectionRoutes(deps), ticketRoutes(deps), apiRoutes(deps)]) {
+  for (const router of [sessionRoutes(deps), overviewRoutes(deps), memberRoutes(deps), jiraOAuthRoutes(deps), eventLogRoutes(deps), connectionRoutes(deps), ticketRoutes(deps), apiRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));
   }

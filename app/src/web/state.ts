@@ -10,4 +10,13 @@ export interface RequestState {
   /** True when the credentials came in an Authorization header (not ambient cookies). */
   bearerAuthenticated: boolean;
   csrfToken: string;
+  /** The file of a multipart form, on the paths that accept one. */
+  upload?: UploadedFile;
+}
+
+export interface UploadedFile {
+  /** A temporary file, removed when the request ends. */
+  path: string;
+  filename: string;
+  bytes: number;
 }
