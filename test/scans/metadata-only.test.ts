@@ -4,6 +4,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkAllowed } from "../../app/src/connectors/http/allowlist.js";
 import { githubConnector } from "../../app/src/connectors/github/connector.js";
+import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
 import { jiraConnector } from "../../app/src/connectors/jira/connector.js";
 import { fixtureEvents, fixtureIssues, startFakeGitHub, withCanaries, FAKE_GITHUB_TOKEN, type FakeGitHub } from "../fakes/github.js";
 import { injectCanaries, loadJiraFixtures, startFakeJira, type FakeJira } from "../fakes/jira.js";
@@ -90,6 +91,23 @@ describe("metadata only, end to end", () => {
       Open: 8_167_984,
       "To Do": 153_610,
     });
+  });
+
+  it("classifies statuses by the categories the provider reports, and lists the ones nothing classifies", async () => {
+    const { rows } = await db.owner.query<{ provider: string; status_categories: Record<string, string>; output: ScanOutput }>(
+      `SELECT c.provider, c.status_categories, o.output FROM connections c
+         JOIN LATERAL (SELECT output FROM scan_outputs WHERE connection_id = c.id ORDER BY computed_at DESC LIMIT 1) o ON true
+        ORDER BY c.provider`,
+    );
+    const [githubRow, jiraRow] = rows;
+    expect(githubRow!.status_categories).toMatchObject({ open: "todo", closed: "done" });
+    // Read from /rest/api/3/statuses/search: Jira's own category for each status of the site.
+    expect(jiraRow!.status_categories).toMatchObject({ Open: "todo", "In Progress": "in_progress", Closed: "done", "Blocked / On Hold": "in_progress", 已完成: "done" });
+    const jiraSteps = new Map(jiraRow!.output.steps.map((step) => [step.step, step.class]));
+    expect(jiraSteps.get("Closed")).toMatchObject({ category: "done" });
+    // "Inbox" is no status of the site's status list and matches no name: listed, not guessed.
+    expect(jiraSteps.get("Inbox")).toBeNull();
+    expect(jiraRow!.output.dataQuality.unknownSteps.map((step) => step.step)).toContain("Inbox");
   });
 
   it("stores no content and no token anywhere in the database (a full dump is searched)", async () => {

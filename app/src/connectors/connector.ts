@@ -68,4 +68,12 @@ export interface Connector {
    * overlap is fine (ingest is idempotent).
    */
   scan(stream: string, cursor: JsonValue | null, context: ScanContext): AsyncIterable<ScanPage>;
+  /**
+   * The provider's own grouping of its statuses, by status name, read once per scan after
+   * the streams (Jira's status categories; a fixed list where the provider's statuses are fixed).
+   */
+  statusCategories?(context: ScanContext): Promise<Record<string, StatusCategory>>;
 }
+
+/** How a provider groups a status: waiting to start, being worked on, or finished. */
+export type StatusCategory = "todo" | "in_progress" | "done";

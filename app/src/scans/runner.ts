@@ -103,6 +103,7 @@ export async function runScan(deps: ScanDeps, job: ScanJob, signal: AbortSignal)
         if (signal.aborted) throw new ScanStopped("the worker is shutting down");
       }
     }
+    await refreshStatusCategories(deps, connector, context, ref, log);
     log.info({ pages, requests: counters.requests }, "scan finished");
     await analyze(deps, ref, job.scanId, log);
     return await finish("succeeded");
@@ -111,6 +112,22 @@ export async function runScan(deps: ScanDeps, job: ScanJob, signal: AbortSignal)
     log.warn({ err, code: failure.code, pages }, "scan ended early");
     if (pages > 0) await analyze(deps, ref, job.scanId, log);
     return finish(pages > 0 ? "partial" : "failed", failure);
+  }
+}
+
+/**
+ * The provider's status categories, kept for the analysis. They only sharpen the
+ * classification, so a failure to read them keeps the previous ones and fails no scan.
+ */
+async function refreshStatusCategories(deps: ScanDeps, connector: Connector, context: ScanContext, ref: { tenantId: string; connectionId: string }, log: Logger): Promise<void> {
+  if (!connector.statusCategories) return;
+  try {
+    const categories = await connector.statusCategories(context);
+    await withTenant(deps.pool, ref.tenantId, (client) =>
+      client.query("UPDATE connections SET status_categories = $2 WHERE id = $1", [ref.connectionId, JSON.stringify(categories)]),
+    );
+  } catch (err) {
+    log.warn({ err }, "the status categories could not be read; the previous ones stay");
   }
 }
 

@@ -22,6 +22,8 @@ const EVENT_KIND: Readonly<Record<string, LogEventKind>> = {
   reopened: "reopened",
 };
 
+const STATUS_CATEGORIES = z.record(z.string(), z.enum(["todo", "in_progress", "done"]));
+
 const STEP_CLASSES = z.record(
   z.string(),
   z.object({
@@ -39,7 +41,7 @@ export async function refreshScanOutput(client: PoolClient, ref: ConnectionRef, 
   const settings = await analysisSettingsOf(client, ref.connectionId);
   const log = await loadEventLog(client, ref.connectionId, settings.provider === "file" ? "activity" : "status", now);
   const previous = await latestScanOutput(client, ref.connectionId);
-  const output = computeScanOutput(log, { classifier: { overrides: settings.stepClasses }, calendar: settings.calendar, previous, computedAt: now.getTime() });
+  const output = computeScanOutput(log, { classifier: { overrides: settings.stepClasses, providerCategories: settings.statusCategories }, calendar: settings.calendar, previous, computedAt: now.getTime() });
   output.dataQuality.notes.push(...settings.problems);
   await client.query("INSERT INTO scan_outputs (tenant_id, connection_id, scan_id, scope, computed_at, output) VALUES ($1, $2, $3, $4, $5, $6)", [
     ref.tenantId,
@@ -66,8 +68,8 @@ export async function latestScanOutput(client: PoolClient, connectionId: string)
  * says so, rather than failing every scan's analysis.
  */
 async function analysisSettingsOf(client: PoolClient, connectionId: string) {
-  const { rows } = await client.query<{ provider: string; step_classes: unknown; calendar: unknown }>(
-    "SELECT provider, step_classes, calendar FROM connections WHERE id = $1",
+  const { rows } = await client.query<{ provider: string; step_classes: unknown; status_categories: unknown; calendar: unknown }>(
+    "SELECT provider, step_classes, status_categories, calendar FROM connections WHERE id = $1",
     [connectionId],
   );
   const row = rows[0];
@@ -82,7 +84,15 @@ async function analysisSettingsOf(client: PoolClient, connectionId: string) {
       problems.push(`The connection's working calendar could not be read (${(err as Error).message}); Monday to Friday, 9 to 5, UTC was used.`);
     }
   }
-  return { provider: row?.provider, stepClasses: stepClasses.success ? stepClasses.data : {}, calendar, problems };
+  // Written only by the scan from the provider's answer; anything unreadable is ignored rather than guessed at.
+  const statusCategories = STATUS_CATEGORIES.safeParse(row?.status_categories ?? {});
+  return {
+    provider: row?.provider,
+    stepClasses: stepClasses.success ? stepClasses.data : {},
+    statusCategories: statusCategories.success ? statusCategories.data : {},
+    calendar,
+    problems,
+  };
 }
 
 /**

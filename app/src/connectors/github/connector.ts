@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { badRequest } from "../../platform/errors.js";
-import type { Connector, JsonValue, ScanContext, ScanPage } from "../connector.js";
+import type { Connector, JsonValue, ScanContext, ScanPage, StatusCategory } from "../connector.js";
 import type { ConnectorHttp } from "../http/client.js";
 import { githubManifest, REPOSITORY_NAME } from "./manifest.js";
 import { BatchBuilder, parseIssue, parseIssueEvent, type GitHubIssueEvent } from "./map.js";
@@ -21,9 +21,18 @@ type Query = Record<string, string>;
  * reopen history, read through a personal access token. Each repository has two streams:
  * `issues:<owner>/<repo>` (item state, by last update) and `events:<owner>/<repo>` (history).
  */
+/** GitHub issues are open or closed (and why closed, as the mapper names it); nothing says "in progress". */
+const GITHUB_STATUS_CATEGORIES: Readonly<Record<string, StatusCategory>> = {
+  open: "todo",
+  closed: "done",
+  "closed:not_planned": "done",
+  "closed:duplicate": "done",
+};
+
 export const githubConnector: Connector = {
   provider: "github",
   manifest: githubManifest,
+  statusCategories: async () => ({ ...GITHUB_STATUS_CATEGORIES }),
   parseSettings: parseGitHubSettings,
   baseUrl: (settings) => parseGitHubSettings(settings).apiBaseUrl ?? DEFAULT_API_BASE_URL,
   authHeaders(credentials) {

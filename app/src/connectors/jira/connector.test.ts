@@ -317,6 +317,14 @@ describe("other Jira reads", () => {
     expect(fake.requests.map((request) => request.query.startAt)).toEqual(["0", "20", "40"]);
   });
 
+  it("gives the analysis each status name's category", async () => {
+    const fake = await fakeJira();
+    const connection = connectTo(fake);
+    const categories = await jiraConnector.statusCategories!({ ...connection, saveCredentials: async () => {}, backfillFrom: BACKFILL_FROM, now: new Date(), log: pino({ level: "silent" }), signal: new AbortController().signal });
+    expect(categories).toMatchObject({ Open: "todo", "Selected for Development": "todo", "In Progress": "in_progress", 开发中: "in_progress", Closed: "done", 已发布: "done" });
+    expect(Object.keys(categories)).toHaveLength(38);
+  });
+
   it("checks credentials through /myself, keeping no e-mail address", async () => {
     const fake = await fakeJira();
     const account = await verifyCredentials(connectTo(fake).http);

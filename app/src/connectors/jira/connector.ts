@@ -1,5 +1,5 @@
 import { badRequest } from "../../platform/errors.js";
-import type { Connector, JsonValue, ScanPage } from "../connector.js";
+import type { Connector, JsonValue, ScanPage, StatusCategory } from "../connector.js";
 import type { ConnectorHttp } from "../http/client.js";
 import { jiraManifest } from "./manifest.js";
 import { CHANGELOG_FIELD_IDS, mapIssues, parseJiraTime, SEARCH_FIELDS, type JiraHistory, type JiraIssue } from "./map.js";
@@ -74,7 +74,13 @@ export const jiraConnector: Connector = {
     const jql = issuesUpdatedSinceJql(projectOf(stream, settings), watermark, settings.timeZone);
     return scanIssues(context.http, jql, since ?? context.backfillFrom);
   },
+  async statusCategories(context) {
+    const statuses = await fetchStatusCategories(context.http);
+    return Object.fromEntries(statuses.flatMap(({ name, category }) => (JIRA_CATEGORY[category] ? [[name, JIRA_CATEGORY[category]]] : [])));
+  },
 };
+
+const JIRA_CATEGORY: Readonly<Record<string, StatusCategory>> = { TODO: "todo", IN_PROGRESS: "in_progress", DONE: "done" };
 
 /**
  * One scan page per 1000 issues updated since the watermark, oldest first, with their change
