@@ -95,6 +95,13 @@ describe("bad input", () => {
     expect(output.processMap.steps.find((node) => node.step === "In Progress")?.visits).toBe(1);
   });
 
+  it("gives items that share a key (keys should be unique) each the key's events", () => {
+    const output = scan([item("A", day(0)), item("A", day(0))], [move("A", day(1), "To Do", "In Progress"), move("A", day(4), "In Progress", "Done")]);
+    expect(output.sample.items).toBe(3);
+    expect(output.processMap.steps.find((node) => node.step === "In Progress")?.visits).toBe(3);
+    expect(completionDays(output).sort((a, b) => a - b)).toEqual([3, 4, 4]);
+  });
+
   it("counts Done → In Progress → Done as one reopen, with lead time to the final Done", () => {
     const output = scan(
       [item("A", day(0))],

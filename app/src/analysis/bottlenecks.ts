@@ -1,10 +1,9 @@
 import { ACTIONABLE, type WaitClass } from "./classify.js";
 import { DAY_MS } from "./event-log.js";
-import type { ItemLifecycle } from "./lifecycle.js";
-import { PairMap } from "./pair-map.js";
-import { isThin } from "./stats.js";
+import type { Scope } from "./scope.js";
+import { DistinctItems, isThin } from "./stats.js";
 
-/** Medians the other sections have computed already: sorting the same durations again is the slowest part. */
+/** Medians the other sections have computed already: finding them again in the same durations would double that work. */
 export interface Medians {
   ofStep(step: string): number | null;
   ofTransition(from: string, to: string): number | null;
@@ -47,16 +46,29 @@ export interface Bottlenecks {
 export const TREND_DAYS = 28;
 const TOP = 10;
 
-interface Tally {
-  step: string;
-  to: string | null;
-  waitClass: WaitClass | "unclassified";
-  ms: number;
-  current: number;
-  previous: number;
-  visits: number;
-  items: number;
-  lastItem: ItemLifecycle | null;
+/** Time in one step, or on one transition out of it, summed over stays. */
+class Tallies {
+  readonly ms: Float64Array;
+  readonly current: Float64Array;
+  readonly previous: Float64Array;
+  readonly visits: Int32Array;
+  readonly items: DistinctItems;
+
+  constructor(groups: number) {
+    this.ms = new Float64Array(groups);
+    this.current = new Float64Array(groups);
+    this.previous = new Float64Array(groups);
+    this.visits = new Int32Array(groups);
+    this.items = new DistinctItems(groups);
+  }
+
+  add(group: number, item: number, ms: number, current: number, previous: number): void {
+    this.ms[group]! += ms;
+    this.current[group]! += current;
+    this.previous[group]! += previous;
+    this.visits[group]! += 1;
+    this.items.add(group, item);
+  }
 }
 
 /**
@@ -64,44 +76,51 @@ interface Tally {
  * `asOf`: each stay counts for the part of it inside the window, an open stay up to asOf.
  * Done steps count only while they are an automation wait (the time before an auto-close).
  */
-export function bottlenecksOf(lifecycles: readonly ItemLifecycle[], window: { from: number; to: number }, medians: Medians): Bottlenecks {
-  const steps = new Map<string, Tally>();
-  const transitions = new PairMap<Tally>();
+export function bottlenecksOf(scope: Scope, window: { from: number; to: number }, medians: Medians): Bottlenecks {
+  const { stepNames, transitions, firstVisit, visitStep, enteredAt, exitedAt, transitionOut } = scope.traces;
+  const waitClasses = scope.lifecycles.stepClasses.map((stepClass): WaitClass | "unclassified" => stepClass?.waitClass ?? "unclassified");
+  const steps = new Tallies(stepNames.length);
+  const outOf = new Tallies(transitions.size);
   const currentFrom = window.to - TREND_DAYS * DAY_MS;
   const previousFrom = currentFrom - TREND_DAYS * DAY_MS;
-  for (const lifecycle of lifecycles) {
-    const visits = lifecycle.trace.visits;
-    visits.forEach((visit, index) => {
-      const waitClass = lifecycle.classes[index]?.waitClass ?? "unclassified";
-      if (waitClass === "finished") return;
-      const end = visit.exitedAt ?? window.to;
-      if (end < window.from || visit.enteredAt > window.to) return;
-      const ms = overlap(visit.enteredAt, end, window.from, window.to);
-      const current = overlap(visit.enteredAt, end, currentFrom, window.to);
-      const previous = overlap(visit.enteredAt, end, previousFrom, currentFrom);
-      let step = steps.get(visit.step);
-      if (!step) {
-        step = newTally(visit.step, null, waitClass);
-        steps.set(visit.step, step);
-      }
-      add(step, lifecycle, ms, current, previous);
-      const next = visits[index + 1];
-      if (next && ACTIONABLE.has(waitClass as WaitClass)) {
-        add(transitions.getOrCreate(visit.step, next.step, () => newTally(visit.step, next.step, waitClass)), lifecycle, ms, current, previous);
-      }
-    });
+  for (const item of scope.items) {
+    for (let visit = firstVisit[item]!; visit < firstVisit[item + 1]!; visit += 1) {
+      const step = visitStep[visit]!;
+      const waitClass = waitClasses[step]!;
+      if (waitClass === "finished") continue;
+      const start = enteredAt[visit]!;
+      const end = Number.isNaN(exitedAt[visit]!) ? window.to : exitedAt[visit]!;
+      if (end < window.from || start > window.to) continue;
+      const ms = overlap(start, end, window.from, window.to);
+      const current = overlap(start, end, currentFrom, window.to);
+      const previous = overlap(start, end, previousFrom, currentFrom);
+      steps.add(step, item, ms, current, previous);
+      const transition = transitionOut[visit]!;
+      if (transition >= 0 && ACTIONABLE.has(waitClass as WaitClass)) outOf.add(transition, item, ms, current, previous);
+    }
   }
-  const totalMs = [...steps.values()].reduce((sum, tally) => sum + tally.ms, 0);
-  const findings = [...steps.values()].map((tally) => findingOf(tally, totalMs, medians.ofStep(tally.step))).sort((a, b) => b.itemDays - a.itemDays || a.step.localeCompare(b.step));
+  let totalMs = 0;
+  for (let step = 0; step < stepNames.length; step += 1) totalMs += steps.ms[step]!;
+  const findings: BottleneckFinding[] = [];
+  for (let step = 0; step < stepNames.length; step += 1) {
+    if (steps.visits[step]! === 0) continue;
+    findings.push(findingOf(steps, step, stepNames[step]!, null, waitClasses[step]!, totalMs, medians.ofStep(stepNames[step]!)));
+  }
+  findings.sort((a, b) => b.itemDays - a.itemDays || a.step.localeCompare(b.step));
+  const transitionFindings: BottleneckFinding[] = [];
+  for (let transition = 0; transition < transitions.size; transition += 1) {
+    if (outOf.visits[transition]! === 0) continue;
+    const from = stepNames[transitions.first[transition]!]!;
+    const to = stepNames[transitions.second[transition]!]!;
+    transitionFindings.push(findingOf(outOf, transition, from, to, waitClasses[transitions.first[transition]!]!, totalMs, medians.ofTransition(from, to)));
+  }
+  transitionFindings.sort((a, b) => b.itemDays - a.itemDays || a.step.localeCompare(b.step) || a.to!.localeCompare(b.to!));
   const ofClass = (...classes: (WaitClass | "unclassified")[]) => findings.filter((finding) => classes.includes(finding.waitClass));
   const shareByClass = { team_queue: 0, active_work: 0, external_wait: 0, automation_wait: 0, finished: 0, unclassified: 0 };
   for (const finding of findings) shareByClass[finding.waitClass] += finding.share;
   return {
     headline: ofClass("team_queue", "active_work").slice(0, TOP),
-    transitions: [...transitions.values()]
-      .map((tally) => findingOf(tally, totalMs, medians.ofTransition(tally.step, tally.to!)))
-      .sort((a, b) => b.itemDays - a.itemDays || a.step.localeCompare(b.step) || a.to!.localeCompare(b.to!))
-      .slice(0, TOP),
+    transitions: transitionFindings.slice(0, TOP),
     external: ofClass("external_wait").slice(0, TOP),
     automation: ofClass("automation_wait").slice(0, TOP),
     unclassified: ofClass("unclassified"),
@@ -110,41 +129,28 @@ export function bottlenecksOf(lifecycles: readonly ItemLifecycle[], window: { fr
   };
 }
 
-const newTally = (step: string, to: string | null, waitClass: WaitClass | "unclassified"): Tally => ({
-  step,
-  to,
-  waitClass,
-  ms: 0,
-  current: 0,
-  previous: 0,
-  visits: 0,
-  items: 0,
-  lastItem: null,
-});
-
-function add(tally: Tally, lifecycle: ItemLifecycle, ms: number, current: number, previous: number): void {
-  tally.ms += ms;
-  tally.current += current;
-  tally.previous += previous;
-  tally.visits += 1;
-  if (tally.lastItem !== lifecycle) {
-    tally.lastItem = lifecycle;
-    tally.items += 1;
-  }
-}
-
-function findingOf(tally: Tally, totalMs: number, medianMs: number | null): BottleneckFinding {
+function findingOf(
+  tallies: Tallies,
+  group: number,
+  step: string,
+  to: string | null,
+  waitClass: WaitClass | "unclassified",
+  totalMs: number,
+  medianMs: number | null,
+): BottleneckFinding {
+  const ms = tallies.ms[group]!;
+  const items = tallies.items.countOf(group);
   return {
-    step: tally.step,
-    to: tally.to,
-    waitClass: tally.waitClass,
-    itemDays: tally.ms / DAY_MS,
-    share: totalMs > 0 ? tally.ms / totalMs : 0,
-    visits: tally.visits,
-    items: tally.items,
+    step,
+    to,
+    waitClass,
+    itemDays: ms / DAY_MS,
+    share: totalMs > 0 ? ms / totalMs : 0,
+    visits: tallies.visits[group]!,
+    items,
     medianMs,
-    trend: { periodDays: TREND_DAYS, current: tally.current / DAY_MS, previous: tally.previous / DAY_MS },
-    thin: isThin(tally.items),
+    trend: { periodDays: TREND_DAYS, current: tallies.current[group]! / DAY_MS, previous: tallies.previous[group]! / DAY_MS },
+    thin: isThin(items),
   };
 }
 

@@ -1,5 +1,5 @@
 import { DAY_MS } from "./event-log.js";
-import type { ItemLifecycle } from "./lifecycle.js";
+import type { Scope } from "./scope.js";
 
 export interface WeekCount {
   /** Monday 00:00 UTC of the week. */
@@ -25,7 +25,7 @@ const MONDAY_OFFSET_MS = 4 * DAY_MS;
 
 export const weekStartOf = (at: number): number => Math.floor((at - MONDAY_OFFSET_MS) / WEEK_MS) * WEEK_MS + MONDAY_OFFSET_MS;
 
-export function countsOf(lifecycles: readonly ItemLifecycle[], window: { from: number; to: number }): CountsAndRates {
+export function countsOf(scope: Scope, window: { from: number; to: number }): CountsAndRates {
   const weeks = new Map<number, WeekCount>();
   const week = (at: number) => {
     const start = weekStartOf(at);
@@ -40,21 +40,24 @@ export function countsOf(lifecycles: readonly ItemLifecycle[], window: { from: n
   let reopened = 0;
   let assigned = 0;
   let reassigned = 0;
-  for (const lifecycle of lifecycles) {
-    const { createdAt, assigneeSequence } = lifecycle.trace;
-    if (createdAt >= window.from && createdAt <= window.to) week(createdAt).arrivals += 1;
-    if (lifecycle.completedAt !== null) {
+  const { createdAt, firstAssignee } = scope.traces;
+  const { completedAt, reopens } = scope.lifecycles;
+  const inWindow = (at: number) => at >= window.from && at <= window.to;
+  for (const item of scope.items) {
+    if (inWindow(createdAt[item]!)) week(createdAt[item]!).arrivals += 1;
+    if (!Number.isNaN(completedAt[item]!)) {
       completed += 1;
-      if (lifecycle.reopens > 0) reopened += 1;
-      if (lifecycle.completedAt >= window.from && lifecycle.completedAt <= window.to) week(lifecycle.completedAt).completions += 1;
+      if (reopens[item]! > 0) reopened += 1;
+      if (inWindow(completedAt[item]!)) week(completedAt[item]!).completions += 1;
     }
-    if (assigneeSequence.length > 0) assigned += 1;
-    if (assigneeSequence.length > 1) reassigned += 1;
+    const assignees = firstAssignee[item + 1]! - firstAssignee[item]!;
+    if (assignees > 0) assigned += 1;
+    if (assignees > 1) reassigned += 1;
   }
   return {
-    items: lifecycles.length,
+    items: scope.items.length,
     completed,
-    wip: lifecycles.length - completed,
+    wip: scope.items.length - completed,
     weeks: [...weeks.values()].sort((a, b) => a.weekStart - b.weekStart),
     reopenRate: completed > 0 ? reopened / completed : null,
     reassignmentRate: assigned > 0 ? reassigned / assigned : null,

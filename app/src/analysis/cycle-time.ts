@@ -1,6 +1,6 @@
 import type { BusinessClock } from "./calendar.js";
-import type { ItemLifecycle } from "./lifecycle.js";
-import { percentile, sortedValues } from "./stats.js";
+import type { Scope } from "./scope.js";
+import { Float64List, nthSmallest, percentilesOf } from "./stats.js";
 
 export interface DurationPercentiles {
   count: number;
@@ -28,42 +28,63 @@ export interface CycleTimes {
 /** The scatter keeps the latest points only: more would not be readable, and the output stays small. */
 export const SCATTER_POINTS = 5_000;
 
-export function cycleTimesOf(lifecycles: readonly ItemLifecycle[], clock: BusinessClock): CycleTimes {
-  const lead: number[] = [];
-  const cycle: number[] = [];
-  const businessLead: number[] = [];
-  const businessCycle: number[] = [];
-  const efficiency: number[] = [];
-  const points: [number, number][] = [];
+export function cycleTimesOf(scope: Scope, clock: BusinessClock): CycleTimes {
+  const { createdAt } = scope.traces;
+  const { completedAt, startedAt, leadMs, cycleMs, activeMs } = scope.lifecycles;
+  const capacity = scope.items.length;
+  const lead = new Float64List(capacity);
+  const cycle = new Float64List(capacity);
+  const businessLead = new Float64List(capacity);
+  const businessCycle = new Float64List(capacity);
+  const efficiency = new Float64List(capacity);
   let activeTotal = 0;
   let leadTotal = 0;
-  for (const lifecycle of lifecycles) {
-    if (lifecycle.leadMs === null) continue;
-    lead.push(lifecycle.leadMs);
-    businessLead.push(clock.businessMs(lifecycle.trace.createdAt, lifecycle.completedAt!));
-    if (lifecycle.cycleMs !== null) {
-      cycle.push(lifecycle.cycleMs);
-      businessCycle.push(clock.businessMs(lifecycle.startedAt!, lifecycle.completedAt!));
-      points.push([lifecycle.completedAt!, lifecycle.cycleMs]);
+  for (const item of scope.items) {
+    const itemLead = leadMs[item]!;
+    if (Number.isNaN(itemLead)) continue;
+    lead.push(itemLead);
+    businessLead.push(clock.businessMs(createdAt[item]!, completedAt[item]!));
+    if (!Number.isNaN(cycleMs[item]!)) {
+      cycle.push(cycleMs[item]!);
+      businessCycle.push(clock.businessMs(startedAt[item]!, completedAt[item]!));
     }
-    if (lifecycle.leadMs > 0) {
-      efficiency.push(Math.min(1, lifecycle.activeMs / lifecycle.leadMs));
-      activeTotal += Math.min(lifecycle.activeMs, lifecycle.leadMs);
-      leadTotal += lifecycle.leadMs;
+    if (itemLead > 0) {
+      efficiency.push(Math.min(1, activeMs[item]! / itemLead));
+      activeTotal += Math.min(activeMs[item]!, itemLead);
+      leadTotal += itemLead;
     }
   }
-  points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   return {
-    leadMs: percentilesOf(lead),
-    cycleMs: percentilesOf(cycle),
-    businessLeadMs: percentilesOf(businessLead),
-    businessCycleMs: percentilesOf(businessCycle),
-    scatter: { points: points.slice(-SCATTER_POINTS), of: points.length },
-    flowEfficiency: { overall: leadTotal > 0 ? activeTotal / leadTotal : null, perItem: percentilesOf(efficiency) },
+    leadMs: durationPercentilesOf(lead.values()),
+    cycleMs: durationPercentilesOf(cycle.values()),
+    businessLeadMs: durationPercentilesOf(businessLead.values()),
+    businessCycleMs: durationPercentilesOf(businessCycle.values()),
+    scatter: scatterOf(scope),
+    flowEfficiency: { overall: leadTotal > 0 ? activeTotal / leadTotal : null, perItem: durationPercentilesOf(efficiency.values()) },
   };
 }
 
-export function percentilesOf(values: readonly number[]): DurationPercentiles {
-  const sorted = sortedValues(values);
-  return { count: sorted.length, p50: percentile(sorted, 50), p70: percentile(sorted, 70), p85: percentile(sorted, 85), p95: percentile(sorted, 95) };
+/** The percentiles of `values`, which it reorders. */
+export function durationPercentilesOf(values: Float64Array): DurationPercentiles {
+  const [p50, p70, p85, p95] = percentilesOf(values, [50, 70, 85, 95]);
+  return { count: values.length, p50, p70, p85, p95 };
+}
+
+/**
+ * The SCATTER_POINTS latest (completion, cycle time) points, ordered by both, and how many
+ * there were. Only points completed at or after the SCATTER_POINTS-th latest completion can
+ * be among them: those are sorted, not all.
+ */
+function scatterOf(scope: Scope): CycleTimes["scatter"] {
+  const { completedAt, cycleMs } = scope.lifecycles;
+  const completions = new Float64List(scope.items.length);
+  for (const item of scope.items) if (!Number.isNaN(cycleMs[item]!)) completions.push(completedAt[item]!);
+  const of = completions.values().length;
+  const cutoff = of > SCATTER_POINTS ? nthSmallest(completions.values(), of - SCATTER_POINTS) : Number.NEGATIVE_INFINITY;
+  const points: [number, number][] = [];
+  for (const item of scope.items) {
+    if (!Number.isNaN(cycleMs[item]!) && completedAt[item]! >= cutoff) points.push([completedAt[item]!, cycleMs[item]!]);
+  }
+  points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return { points: points.slice(-SCATTER_POINTS), of };
 }

@@ -1,6 +1,6 @@
 import { DAY_MS } from "./event-log.js";
 import { forecastHowMany, forecastWhen, weeklyThroughput } from "./forecast.js";
-import type { ItemLifecycle } from "./lifecycle.js";
+import type { Scope } from "./scope.js";
 
 export interface FlowForecast {
   /** Completions in each of the last weeks, oldest first: what the trials sample. */
@@ -15,12 +15,13 @@ export interface FlowForecast {
 export const SAMPLE_WEEKS = 12;
 export const HORIZON_WEEKS = 4;
 
-export function forecastOf(lifecycles: readonly ItemLifecycle[], asOf: number): FlowForecast {
+export function forecastOf(scope: Scope, asOf: number): FlowForecast {
   const completions: number[] = [];
   let open = 0;
-  for (const lifecycle of lifecycles) {
-    if (lifecycle.completedAt === null) open += 1;
-    else completions.push(lifecycle.completedAt);
+  for (const item of scope.items) {
+    const completedAt = scope.lifecycles.completedAt[item]!;
+    if (Number.isNaN(completedAt)) open += 1;
+    else completions.push(completedAt);
   }
   const weeklySamples = weeklyThroughput(completions, asOf - SAMPLE_WEEKS * 7 * DAY_MS, asOf);
   return {

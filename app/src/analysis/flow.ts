@@ -1,5 +1,5 @@
 import { DAY_MS } from "./event-log.js";
-import type { ItemLifecycle } from "./lifecycle.js";
+import type { Scope } from "./scope.js";
 
 export interface DailyFlow {
   /** Midnight UTC of the first day; one entry a day from there. */
@@ -14,40 +14,40 @@ export interface DailyFlow {
 /** Days a cumulative flow diagram covers, ending at the log's end. */
 export const FLOW_DAYS = 90;
 
-export function dailyFlowOf(lifecycles: readonly ItemLifecycle[], asOf: number, days = FLOW_DAYS): DailyFlow {
+export function dailyFlowOf(scope: Scope, asOf: number, days = FLOW_DAYS): DailyFlow {
+  const { stepNames, firstVisit, visitStep, enteredAt, exitedAt } = scope.traces;
+  const { completedAt } = scope.lifecycles;
   const lastDay = Math.floor(asOf / DAY_MS) * DAY_MS;
   const firstDay = lastDay - (days - 1) * DAY_MS;
   const dayIndex = (at: number) => Math.floor((at - firstDay) / DAY_MS);
   const throughput = new Array<number>(days).fill(0);
   // Per step, +1 on the day a stay begins and -1 on the day after it ends; a running sum gives the daily count.
-  const deltas = new Map<string, Int32Array>();
-  for (const lifecycle of lifecycles) {
-    if (lifecycle.completedAt !== null) {
-      const day = dayIndex(lifecycle.completedAt);
+  const deltas: (Int32Array | undefined)[] = stepNames.map(() => undefined);
+  for (const item of scope.items) {
+    if (!Number.isNaN(completedAt[item]!)) {
+      const day = dayIndex(completedAt[item]!);
       if (day >= 0 && day < days) throughput[day]! += 1;
     }
-    for (const visit of lifecycle.trace.visits) {
-      const endDay = visit.exitedAt === null ? days : dayIndex(visit.exitedAt);
+    for (let visit = firstVisit[item]!; visit < firstVisit[item + 1]!; visit += 1) {
+      const endDay = Number.isNaN(exitedAt[visit]!) ? days : dayIndex(exitedAt[visit]!);
       if (endDay < 0) continue;
-      const startDay = Math.max(0, dayIndex(visit.enteredAt));
+      const startDay = Math.max(0, dayIndex(enteredAt[visit]!));
       if (startDay >= days || endDay <= startDay) continue;
-      let delta = deltas.get(visit.step);
-      if (!delta) {
-        delta = new Int32Array(days + 1);
-        deltas.set(visit.step, delta);
-      }
+      const delta = (deltas[visitStep[visit]!] ??= new Int32Array(days + 1));
       delta[startDay]! += 1;
       delta[Math.min(endDay, days)]! -= 1;
     }
   }
-  const cumulativeFlow = [...deltas].map(([step, delta]) => {
+  const cumulativeFlow: DailyFlow["cumulativeFlow"] = [];
+  deltas.forEach((delta, step) => {
+    if (!delta) return;
     const counts: number[] = [];
     let running = 0;
     for (let day = 0; day < days; day += 1) {
       running += delta[day]!;
       counts.push(running);
     }
-    return { step, counts };
+    cumulativeFlow.push({ step: stepNames[step]!, counts });
   });
   // By step name: the order the items happened to come in must not reorder the bands.
   cumulativeFlow.sort((a, b) => a.step.localeCompare(b.step));

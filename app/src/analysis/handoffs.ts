@@ -1,6 +1,7 @@
-import type { ItemLifecycle } from "./lifecycle.js";
-import { isThin } from "./stats.js";
-import { percentilesOf, type DurationPercentiles } from "./cycle-time.js";
+import { durationPercentilesOf, type DurationPercentiles } from "./cycle-time.js";
+import { PairIds } from "./ids.js";
+import type { Scope } from "./scope.js";
+import { DistinctItems, Float64List, isThin } from "./stats.js";
 
 export interface PingPong {
   /** Two people (opaque actor keys), in key order. */
@@ -24,36 +25,34 @@ export const TOP_PING_PONGS = 20;
 
 const HISTOGRAM_BUCKETS = 6;
 
-export function handoffsOf(lifecycles: readonly ItemLifecycle[]): Handoffs {
-  const perItem: number[] = [];
+export function handoffsOf(scope: Scope): Handoffs {
+  const { people, firstAssignee, assignees } = scope.traces;
+  const perItem = new Float64List(scope.items.length);
   const histogram = new Array<number>(HISTOGRAM_BUCKETS).fill(0);
-  const pairs = new Map<string, PingPong & { lastItem: ItemLifecycle | null }>();
-  for (const lifecycle of lifecycles) {
-    const sequence = lifecycle.trace.assigneeSequence;
-    if (sequence.length === 0) continue;
-    const reassignments = sequence.length - 1;
+  // A pair is (first, second) in key order, so A → B → A and B → A → B are the same pair.
+  const pairs = new PairIds(people.length);
+  const counts: number[] = [];
+  const pairItems = new DistinctItems(0);
+  for (const item of scope.items) {
+    const first = firstAssignee[item]!;
+    const end = firstAssignee[item + 1]!;
+    if (end === first) continue;
+    const reassignments = end - first - 1;
     perItem.push(reassignments);
     histogram[Math.min(reassignments, HISTOGRAM_BUCKETS - 1)]! += 1;
-    for (let i = 2; i < sequence.length; i += 1) {
-      const [a, b, c] = [sequence[i - 2]!, sequence[i - 1]!, sequence[i]!];
-      if (a !== c || a === b) continue;
-      const between: [string, string] = a < b ? [a, b] : [b, a];
-      const key = between.join("\u0000");
-      let pair = pairs.get(key);
-      if (!pair) {
-        pair = { between, count: 0, items: 0, thin: false, lastItem: null };
-        pairs.set(key, pair);
-      }
-      pair.count += 1;
-      if (pair.lastItem !== lifecycle) {
-        pair.lastItem = lifecycle;
-        pair.items += 1;
-      }
+    for (let i = first + 2; i < end; i += 1) {
+      const a = assignees[i - 2]!;
+      const b = assignees[i - 1]!;
+      if (assignees[i] !== a || a === b) continue;
+      const pair = people[a]! < people[b]! ? pairs.idOf(a, b) : pairs.idOf(b, a);
+      counts[pair] = (counts[pair] ?? 0) + 1;
+      pairItems.add(pair, item);
     }
   }
-  const pingPongs = [...pairs.values()]
-    .map(({ lastItem: _lastItem, ...pair }) => ({ ...pair, thin: isThin(pair.items) }))
-    .sort((a, b) => b.count - a.count || a.between.join().localeCompare(b.between.join()))
-    .slice(0, TOP_PING_PONGS);
-  return { perItem: percentilesOf(perItem), histogram, pingPongs };
+  const pingPongs: PingPong[] = counts.map((count, pair) => {
+    const items = pairItems.countOf(pair);
+    return { between: [people[pairs.first[pair]!]!, people[pairs.second[pair]!]!], count, items, thin: isThin(items) };
+  });
+  pingPongs.sort((a, b) => b.count - a.count || a.between.join().localeCompare(b.between.join()));
+  return { perItem: durationPercentilesOf(perItem.values()), histogram, pingPongs: pingPongs.slice(0, TOP_PING_PONGS) };
 }

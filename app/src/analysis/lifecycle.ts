@@ -1,9 +1,9 @@
 import type { StepSource } from "./event-log.js";
 import type { StepClass, StepClassifier } from "./classify.js";
-import type { ItemTrace, StepVisit } from "./traces.js";
+import type { TraceTable } from "./traces.js";
 
 /**
- * When an item was done, when work on it began, and how much of its life was active work.
+ * When each item was done, when work on it began, and how much of its life was active work.
  *
  * Rules (the same for every source):
  * - Completed: the item's last stay is in a done step (or, for an activity log, the case
@@ -16,56 +16,76 @@ import type { ItemTrace, StepVisit } from "./traces.js";
  *   completion; null for an item completed without ever being worked (closed as a duplicate).
  * - Active time: the time spent in active-work steps before completion. Flow efficiency is
  *   active time ÷ lead time.
+ *
+ * Columns indexed by item, like the traces; NaN stands for null (not completed, never started).
  */
-export interface ItemLifecycle {
-  trace: ItemTrace;
-  completedAt: number | null;
-  startedAt: number | null;
-  leadMs: number | null;
-  cycleMs: number | null;
-  activeMs: number;
-  reopens: number;
-  /** Each visit's class (null: unclassified), in visit order. */
-  classes: (StepClass | null)[];
+export interface Lifecycles {
+  /** Per step id: its class, or null when nothing classifies it. */
+  stepClasses: readonly (StepClass | null)[];
+  completedAt: Float64Array;
+  startedAt: Float64Array;
+  leadMs: Float64Array;
+  cycleMs: Float64Array;
+  activeMs: Float64Array;
+  reopens: Int32Array;
 }
 
-export function lifecycleOf(trace: ItemTrace, source: StepSource, classifier: StepClassifier, asOf: number): ItemLifecycle {
-  const classes = trace.visits.map((visit) => classifier.classify(visit.step));
-  const completedAt = source === "activity" ? (trace.visits.at(-1)?.enteredAt ?? null) : completionOf(trace.visits, classes);
-  const startIndex = classes.findIndex((stepClass) => stepClass?.waitClass === "active_work");
-  const startedAt = startIndex >= 0 && (completedAt === null || trace.visits[startIndex]!.enteredAt <= completedAt) ? trace.visits[startIndex]!.enteredAt : null;
-  const until = completedAt ?? asOf;
-  let activeMs = 0;
-  trace.visits.forEach((visit, index) => {
-    if (classes[index]?.waitClass !== "active_work") return;
-    activeMs += Math.max(0, Math.min(visit.exitedAt ?? until, until) - visit.enteredAt);
-  });
-  return {
-    trace,
-    completedAt,
-    startedAt,
-    leadMs: completedAt === null ? null : completedAt - trace.createdAt,
-    cycleMs: completedAt === null || startedAt === null ? null : completedAt - startedAt,
-    activeMs,
-    reopens: Math.max(trace.reopenedAt.length, reopensByStep(classes)),
-    classes,
+export function lifecyclesOf(traces: TraceTable, source: StepSource, classifier: StepClassifier, asOf: number): Lifecycles {
+  const stepClasses = traces.stepNames.map((step) => classifier.classify(step));
+  const done = Uint8Array.from(stepClasses, (stepClass) => (stepClass?.category === "done" ? 1 : 0));
+  const active = Uint8Array.from(stepClasses, (stepClass) => (stepClass?.waitClass === "active_work" ? 1 : 0));
+  const { firstVisit, visitStep, enteredAt, exitedAt, createdAt } = traces;
+  const items = traces.items.length;
+  const lifecycles: Lifecycles = {
+    stepClasses,
+    completedAt: new Float64Array(items),
+    startedAt: new Float64Array(items),
+    leadMs: new Float64Array(items),
+    cycleMs: new Float64Array(items),
+    activeMs: new Float64Array(items),
+    reopens: new Int32Array(items),
   };
+  for (let item = 0; item < items; item += 1) {
+    const first = firstVisit[item]!;
+    const end = firstVisit[item + 1]!;
+    const completedAt = source === "activity" ? lastEntry(enteredAt, first, end) : completionOf(traces, done, first, end);
+    let startedAt = Number.NaN;
+    for (let visit = first; visit < end; visit += 1) {
+      if (!active[visitStep[visit]!]) continue;
+      if (Number.isNaN(completedAt) || enteredAt[visit]! <= completedAt) startedAt = enteredAt[visit]!;
+      break;
+    }
+    const until = Number.isNaN(completedAt) ? asOf : completedAt;
+    let activeMs = 0;
+    for (let visit = first; visit < end; visit += 1) {
+      if (!active[visitStep[visit]!]) continue;
+      const exited = exitedAt[visit]!;
+      activeMs += Math.max(0, Math.min(Number.isNaN(exited) ? until : exited, until) - enteredAt[visit]!);
+    }
+    lifecycles.completedAt[item] = completedAt;
+    lifecycles.startedAt[item] = startedAt;
+    // NaN in, NaN out: no completion or no start gives no lead or cycle time.
+    lifecycles.leadMs[item] = completedAt - createdAt[item]!;
+    lifecycles.cycleMs[item] = completedAt - startedAt;
+    lifecycles.activeMs[item] = activeMs;
+    lifecycles.reopens[item] = Math.max(traces.reopenEvents[item]!, reopensByStep(visitStep, stepClasses, done, first, end));
+  }
+  return lifecycles;
 }
 
-function completionOf(visits: readonly StepVisit[], classes: readonly (StepClass | null)[]): number | null {
-  let index = visits.length - 1;
-  if (index < 0 || classes[index]?.category !== "done") return null;
-  while (index > 0 && classes[index - 1]?.category === "done") index -= 1;
-  return visits[index]!.enteredAt;
+const lastEntry = (enteredAt: Float64Array, first: number, end: number): number => (end > first ? enteredAt[end - 1]! : Number.NaN);
+
+function completionOf(traces: TraceTable, done: Uint8Array, first: number, end: number): number {
+  let visit = end - 1;
+  if (visit < first || !done[traces.visitStep[visit]!]) return Number.NaN;
+  while (visit > first && done[traces.visitStep[visit - 1]!]) visit -= 1;
+  return traces.enteredAt[visit]!;
 }
 
-function reopensByStep(classes: readonly (StepClass | null)[]): number {
+function reopensByStep(visitStep: Int32Array, stepClasses: readonly (StepClass | null)[], done: Uint8Array, first: number, end: number): number {
   let reopens = 0;
-  for (let i = 1; i < classes.length; i += 1) {
-    if (classes[i - 1]?.category === "done" && classes[i] && classes[i]!.category !== "done") reopens += 1;
+  for (let visit = first + 1; visit < end; visit += 1) {
+    if (done[visitStep[visit - 1]!] && stepClasses[visitStep[visit]!] !== null && !done[visitStep[visit]!]) reopens += 1;
   }
   return reopens;
 }
-
-/** How long a stay lasted, counting an open one up to `asOf`. */
-export const visitMs = (visit: StepVisit, asOf: number): number => Math.max(0, (visit.exitedAt ?? asOf) - visit.enteredAt);

@@ -1,6 +1,5 @@
-import type { ItemLifecycle } from "./lifecycle.js";
-import { PairMap } from "./pair-map.js";
-import { isThin, spreadOf, type Spread } from "./stats.js";
+import type { Scope } from "./scope.js";
+import { DistinctItems, Float64List, isThin, spreadOf, type Spread } from "./stats.js";
 
 export interface StepNode {
   step: string;
@@ -28,43 +27,48 @@ export interface ProcessMap {
   transitions: Transition[];
 }
 
-export function processMapOf(lifecycles: readonly ItemLifecycle[]): ProcessMap {
-  const nodes = new Map<string, StepNode & { lastItem: ItemLifecycle | null }>();
-  const edges = new PairMap<{ from: string; to: string; durations: number[]; items: number; lastItem: ItemLifecycle | null }>();
-  for (const lifecycle of lifecycles) {
-    const visits = lifecycle.trace.visits;
-    if (visits.length === 0) continue;
-    visits.forEach((visit, index) => {
-      const node = nodeOf(nodes, visit.step);
-      node.visits += 1;
-      if (node.lastItem !== lifecycle) {
-        node.lastItem = lifecycle;
-        node.items += 1;
-      }
-      if (index === 0) node.starts += 1;
-      const next = visits[index + 1];
-      if (!next) return;
-      const edge = edges.getOrCreate(visit.step, next.step, () => ({ from: visit.step, to: next.step, durations: [], items: 0, lastItem: null }));
-      edge.durations.push(next.enteredAt - visit.enteredAt);
-      if (edge.lastItem !== lifecycle) {
-        edge.lastItem = lifecycle;
-        edge.items += 1;
-      }
-    });
-    if (lifecycle.completedAt !== null) nodeOf(nodes, visits.at(-1)!.step).ends += 1;
+export function processMapOf(scope: Scope): ProcessMap {
+  const { stepNames, transitions, firstVisit, visitStep, enteredAt, transitionOut } = scope.traces;
+  const visits = new Int32Array(stepNames.length);
+  const stepItems = new DistinctItems(stepNames.length);
+  const starts = new Int32Array(stepNames.length);
+  const ends = new Int32Array(stepNames.length);
+  const counts = new Int32Array(transitions.size);
+  const transitionItems = new DistinctItems(transitions.size);
+  for (const item of scope.items) {
+    const first = firstVisit[item]!;
+    const end = firstVisit[item + 1]!;
+    if (first === end) continue;
+    starts[visitStep[first]!]! += 1;
+    for (let visit = first; visit < end; visit += 1) {
+      visits[visitStep[visit]!]! += 1;
+      stepItems.add(visitStep[visit]!, item);
+      const transition = transitionOut[visit]!;
+      if (transition < 0) continue;
+      counts[transition]! += 1;
+      transitionItems.add(transition, item);
+    }
+    if (!Number.isNaN(scope.lifecycles.completedAt[item]!)) ends[visitStep[end - 1]!]! += 1;
   }
-  const transitions = [...edges.values()]
-    .map(({ from, to, durations, items }) => ({ from, to, count: durations.length, items, durationMs: spreadOf(durations), thin: isThin(items) }))
-    .sort((a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
-  const steps = [...nodes.values()].map(({ lastItem: _lastItem, ...node }) => node).sort((a, b) => b.visits - a.visits || a.step.localeCompare(b.step));
-  return { steps, transitions };
-}
-
-function nodeOf(nodes: Map<string, StepNode & { lastItem: ItemLifecycle | null }>, step: string): StepNode & { lastItem: ItemLifecycle | null } {
-  let node = nodes.get(step);
-  if (!node) {
-    node = { step, visits: 0, items: 0, starts: 0, ends: 0, lastItem: null };
-    nodes.set(step, node);
+  // Sized by the transitions counted first, so no list grows while hundreds of thousands of values go in.
+  const durations = transitions.first.map((_, transition) => new Float64List(counts[transition]!));
+  for (const item of scope.items) {
+    for (let visit = firstVisit[item]!; visit < firstVisit[item + 1]!; visit += 1) {
+      const transition = transitionOut[visit]!;
+      if (transition >= 0) durations[transition]!.push(enteredAt[visit + 1]! - enteredAt[visit]!);
+    }
   }
-  return node;
+  const steps: StepNode[] = [];
+  stepNames.forEach((step, id) => {
+    if (visits[id]! > 0) steps.push({ step, visits: visits[id]!, items: stepItems.countOf(id), starts: starts[id]!, ends: ends[id]! });
+  });
+  const edges: Transition[] = [];
+  durations.forEach((list, id) => {
+    if (counts[id] === 0) return;
+    const items = transitionItems.countOf(id);
+    edges.push({ from: stepNames[transitions.first[id]!]!, to: stepNames[transitions.second[id]!]!, count: counts[id]!, items, durationMs: spreadOf(list.values()), thin: isThin(items) });
+  });
+  edges.sort((a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+  steps.sort((a, b) => b.visits - a.visits || a.step.localeCompare(b.step));
+  return { steps, transitions: edges };
 }

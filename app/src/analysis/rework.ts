@@ -1,6 +1,5 @@
-import type { ItemLifecycle } from "./lifecycle.js";
-import { PairMap } from "./pair-map.js";
-import { isThin } from "./stats.js";
+import type { Scope } from "./scope.js";
+import { DistinctItems, isThin } from "./stats.js";
 
 export interface ReworkLoop {
   from: string;
@@ -23,38 +22,41 @@ export interface Rework {
  * Back-transitions: entering a step the item had been in before (not the one it is
  * leaving); self-loops: entering the step it is in. Reopens come from the lifecycle rules.
  */
-export function reworkOf(lifecycles: readonly ItemLifecycle[]): Rework {
-  const loops = new PairMap<ReworkLoop & { lastItem: ItemLifecycle | null }>();
+export function reworkOf(scope: Scope): Rework {
+  const { stepNames, transitions, firstVisit, visitStep, transitionOut } = scope.traces;
+  const counts = new Int32Array(transitions.size);
+  const loopItems = new DistinctItems(transitions.size);
+  // The last item that entered each step: whether the current item was in it before is one comparison.
+  const lastItemIn = new Int32Array(stepNames.length).fill(-1);
   let itemsWithRework = 0;
   let itemsReopened = 0;
   let reopens = 0;
-  for (const lifecycle of lifecycles) {
-    const visits = lifecycle.trace.visits;
-    // Steps are few per item: an array beats a Set per item.
-    const seen: string[] = [];
+  for (const item of scope.items) {
     let reworked = false;
-    visits.forEach((visit, index) => {
-      const previous = visits[index - 1];
-      if (previous) {
-        const kind = previous.step === visit.step ? "self" : seen.includes(visit.step) ? "back" : null;
-        if (kind) {
-          reworked = true;
-          const loop = loops.getOrCreate(previous.step, visit.step, () => ({ from: previous.step, to: visit.step, kind, count: 0, items: 0, thin: false, lastItem: null }));
-          loop.count += 1;
-          if (loop.lastItem !== lifecycle) {
-            loop.lastItem = lifecycle;
-            loop.items += 1;
-          }
-        }
+    for (let visit = firstVisit[item]!; visit < firstVisit[item + 1]!; visit += 1) {
+      const step = visitStep[visit]!;
+      if (lastItemIn[step] === item) {
+        reworked = true;
+        // Entering this stay is the transition out of the previous one.
+        const loop = transitionOut[visit - 1]!;
+        counts[loop]! += 1;
+        loopItems.add(loop, item);
       }
-      seen.push(visit.step);
-    });
+      lastItemIn[step] = item;
+    }
     if (reworked) itemsWithRework += 1;
-    if (lifecycle.reopens > 0) itemsReopened += 1;
-    reopens += lifecycle.reopens;
+    const itemReopens = scope.lifecycles.reopens[item]!;
+    if (itemReopens > 0) itemsReopened += 1;
+    reopens += itemReopens;
   }
-  const ranked = [...loops.values()]
-    .map(({ lastItem: _lastItem, ...loop }) => ({ ...loop, thin: isThin(loop.items) }))
-    .sort((a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
-  return { itemsWithRework, itemsReopened, reopens, loops: ranked };
+  const loops: ReworkLoop[] = [];
+  counts.forEach((count, loop) => {
+    if (count === 0) return;
+    const from = transitions.first[loop]!;
+    const to = transitions.second[loop]!;
+    const items = loopItems.countOf(loop);
+    loops.push({ from: stepNames[from]!, to: stepNames[to]!, kind: from === to ? "self" : "back", count, items, thin: isThin(items) });
+  });
+  loops.sort((a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+  return { itemsWithRework, itemsReopened, reopens, loops };
 }

@@ -8,24 +8,16 @@ import { DAY_MS, type EventLog, type StepSource } from "./event-log.js";
 import { dailyFlowOf, type DailyFlow } from "./flow.js";
 import { forecastOf, type FlowForecast } from "./flow-forecast.js";
 import { handoffsOf, type Handoffs } from "./handoffs.js";
-import { lifecycleOf, type ItemLifecycle } from "./lifecycle.js";
-import { PairMap } from "./pair-map.js";
+import { lifecyclesOf } from "./lifecycle.js";
 import { processMapOf, type ProcessMap } from "./process-map.js";
 import { reworkOf, type Rework } from "./rework.js";
+import { scopeOf, type ScopeFilters } from "./scope.js";
 import { THIN_SAMPLE } from "./stats.js";
 import { stepTimesOf, type AgingStep, type StepTime } from "./time-in-status.js";
 import { buildTraces, type TraceQuality } from "./traces.js";
 import { variantsOf, type Variants } from "./variants.js";
 
-/** Which items a scope's output covers. Every filter is optional; an empty list means any. */
-export interface ScopeFilters {
-  /** The window, epoch ms: items that were open at some point inside it. */
-  from?: number;
-  to?: number;
-  types?: readonly string[];
-  priorities?: readonly string[];
-  labels?: readonly string[];
-}
+export type { ScopeFilters } from "./scope.js";
 
 export interface AnalysisSettings {
   classifier?: ClassifierSettings;
@@ -81,13 +73,13 @@ export function computeScanOutput(log: EventLog, settings: AnalysisSettings = {}
   const filters = settings.filters ?? {};
   const asOf = Math.min(log.asOf, filters.to ?? Number.POSITIVE_INFINITY);
   const { traces, quality } = buildTraces(log);
-  const classifier = createClassifier(settings.classifier);
-  const all = traces.map((trace) => lifecycleOf(trace, log.stepSource, classifier, asOf));
-  const window = { from: filters.from ?? Math.min(asOf, earliestCreation(all)), to: asOf };
-  const lifecycles = all.filter((lifecycle) => inScope(lifecycle, filters, window));
-  const completed = lifecycles.filter((lifecycle) => lifecycle.completedAt !== null).length;
-  const stepTimes = stepTimesOf(lifecycles, asOf);
-  const processMap = processMapOf(lifecycles);
+  const lifecycles = lifecyclesOf(traces, log.stepSource, createClassifier(settings.classifier), asOf);
+  const { scope, window } = scopeOf(traces, lifecycles, filters, asOf);
+  const items = scope.items.length;
+  let completed = 0;
+  for (const item of scope.items) if (!Number.isNaN(lifecycles.completedAt[item]!)) completed += 1;
+  const stepTimes = stepTimesOf(scope, asOf);
+  const processMap = processMapOf(scope);
   const output: ScanOutput = {
     version: 1,
     computedAt: settings.computedAt ?? asOf,
@@ -95,22 +87,22 @@ export function computeScanOutput(log: EventLog, settings: AnalysisSettings = {}
     stepSource: log.stepSource,
     window,
     calendar: settings.calendar ?? DEFAULT_CALENDAR,
-    sample: { items: lifecycles.length, completed, open: lifecycles.length - completed, events: log.events.length, thinBelow: THIN_SAMPLE },
+    sample: { items, completed, open: items - completed, events: log.events.length, thinBelow: THIN_SAMPLE },
     steps: stepTimes.steps.map(({ step, class: stepClass }) => ({ step, class: stepClass })),
-    counts: countsOf(lifecycles, window),
+    counts: countsOf(scope, window),
     processMap,
     timeInStatus: stepTimes.steps,
     agingWip: stepTimes.aging,
-    cycleTime: cycleTimesOf(lifecycles, createBusinessClock(settings.calendar ?? DEFAULT_CALENDAR)),
-    flow: dailyFlowOf(lifecycles, asOf),
-    variants: variantsOf(lifecycles),
-    rework: reworkOf(lifecycles),
-    handoffs: handoffsOf(lifecycles),
-    bottlenecks: bottlenecksOf(lifecycles, window, mediansOf(stepTimes.steps, processMap)),
-    forecast: forecastOf(lifecycles, asOf),
+    cycleTime: cycleTimesOf(scope, createBusinessClock(settings.calendar ?? DEFAULT_CALENDAR)),
+    flow: dailyFlowOf(scope, asOf),
+    variants: variantsOf(scope),
+    rework: reworkOf(scope),
+    handoffs: handoffsOf(scope),
+    bottlenecks: bottlenecksOf(scope, window, mediansOf(stepTimes.steps, processMap)),
+    forecast: forecastOf(scope, asOf),
     support: { available: false, reason: "This source does not report replies or service levels." },
     drift: null,
-    dataQuality: { ...quality, unknownSteps: unknownSteps(lifecycles), itemsFilteredOut: all.length - lifecycles.length, notes: [] },
+    dataQuality: { ...quality, unknownSteps: unknownSteps(stepTimes.steps), itemsFilteredOut: traces.items.length - items, notes: [] },
   };
   output.dataQuality.notes = notesOn(output);
   if (settings.previous) output.drift = driftBetween(settings.previous, output);
@@ -119,36 +111,17 @@ export function computeScanOutput(log: EventLog, settings: AnalysisSettings = {}
 
 function mediansOf(steps: readonly StepTime[], processMap: ProcessMap): Medians {
   const ofStep = new Map(steps.map((step) => [step.step, step.dwellMs.p50]));
-  const ofTransition = new PairMap<number | null>();
-  for (const edge of processMap.transitions) ofTransition.getOrCreate(edge.from, edge.to, () => edge.durationMs.p50);
-  return { ofStep: (step) => ofStep.get(step) ?? null, ofTransition: (from, to) => ofTransition.get(from, to) ?? null };
-}
-
-/** Infinity for no items. A loop, as Math.min(...values) overflows the stack on large logs. */
-function earliestCreation(lifecycles: readonly ItemLifecycle[]): number {
-  let min = Number.POSITIVE_INFINITY;
-  for (const lifecycle of lifecycles) if (lifecycle.trace.createdAt < min) min = lifecycle.trace.createdAt;
-  return min;
-}
-
-function inScope(lifecycle: ItemLifecycle, filters: ScopeFilters, window: { from: number; to: number }): boolean {
-  const { item, createdAt } = lifecycle.trace;
-  if (createdAt > window.to) return false;
-  if (lifecycle.completedAt !== null && lifecycle.completedAt < window.from) return false;
-  if (filters.types?.length && !filters.types.includes(item.type ?? "")) return false;
-  if (filters.priorities?.length && !filters.priorities.includes(item.priority ?? "")) return false;
-  if (filters.labels?.length && !item.labels.some((label) => filters.labels!.includes(label))) return false;
-  return true;
-}
-
-function unknownSteps(lifecycles: readonly ItemLifecycle[]): { step: string; visits: number }[] {
-  const visits = new Map<string, number>();
-  for (const lifecycle of lifecycles) {
-    lifecycle.trace.visits.forEach((visit, index) => {
-      if (lifecycle.classes[index] === null) visits.set(visit.step, (visits.get(visit.step) ?? 0) + 1);
-    });
+  const ofTransition = new Map<string, Map<string, number | null>>();
+  for (const edge of processMap.transitions) {
+    const from = ofTransition.get(edge.from) ?? new Map<string, number | null>();
+    ofTransition.set(edge.from, from.set(edge.to, edge.durationMs.p50));
   }
-  return [...visits].map(([step, count]) => ({ step, visits: count })).sort((a, b) => b.visits - a.visits || a.step.localeCompare(b.step));
+  return { ofStep: (step) => ofStep.get(step) ?? null, ofTransition: (from, to) => ofTransition.get(from)?.get(to) ?? null };
+}
+
+/** Time in status lists every step with its stays, most entered first: the unclassified ones are the unknown steps. */
+function unknownSteps(steps: readonly StepTime[]): { step: string; visits: number }[] {
+  return steps.filter((step) => step.class === null).map((step) => ({ step: step.step, visits: step.entered }));
 }
 
 /** Plain-language warnings a reader (or the AI) must see before trusting the numbers. */

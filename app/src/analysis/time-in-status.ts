@@ -1,6 +1,6 @@
 import type { StepClass } from "./classify.js";
-import type { ItemLifecycle } from "./lifecycle.js";
-import { isThin, percentile, sortedValues, spreadOf, type Spread } from "./stats.js";
+import type { Scope } from "./scope.js";
+import { DistinctItems, Float64List, isThin, largestOf, percentilesOf, spreadOf, type Spread } from "./stats.js";
 
 export interface StepTime {
   step: string;
@@ -37,49 +37,53 @@ export interface StepTimes {
   aging: AgingStep[];
 }
 
-export function stepTimesOf(lifecycles: readonly ItemLifecycle[], asOf: number): StepTimes {
-  const byStep = new Map<string, { class: StepClass | null; dwell: number[]; ages: number[]; entered: number; items: number; lastItem: ItemLifecycle | null }>();
-  for (const lifecycle of lifecycles) {
-    const visits = lifecycle.trace.visits;
-    visits.forEach((visit, index) => {
-      let entry = byStep.get(visit.step);
-      if (!entry) {
-        entry = { class: lifecycle.classes[index] ?? null, dwell: [], ages: [], entered: 0, items: 0, lastItem: null };
-        byStep.set(visit.step, entry);
-      }
-      entry.entered += 1;
-      if (entry.lastItem !== lifecycle) {
-        entry.lastItem = lifecycle;
-        entry.items += 1;
-      }
-      if (visit.exitedAt !== null) entry.dwell.push(visit.exitedAt - visit.enteredAt);
-      else if (lifecycle.completedAt === null) entry.ages.push(Math.max(0, asOf - visit.enteredAt));
-    });
+export function stepTimesOf(scope: Scope, asOf: number): StepTimes {
+  const { stepNames, firstVisit, visitStep, enteredAt, exitedAt } = scope.traces;
+  const entered = new Int32Array(stepNames.length);
+  const items = new DistinctItems(stepNames.length);
+  for (const item of scope.items) {
+    for (let visit = firstVisit[item]!; visit < firstVisit[item + 1]!; visit += 1) {
+      entered[visitStep[visit]!]! += 1;
+      items.add(visitStep[visit]!, item);
+    }
+  }
+  // Sized by the stays counted first, so no list grows while hundreds of thousands of values go in.
+  const dwell = stepNames.map((_, step) => new Float64List(entered[step]!));
+  const ages = stepNames.map((_, step) => new Float64List(entered[step]!));
+  for (const item of scope.items) {
+    const open = Number.isNaN(scope.lifecycles.completedAt[item]!);
+    for (let visit = firstVisit[item]!; visit < firstVisit[item + 1]!; visit += 1) {
+      const exited = exitedAt[visit]!;
+      if (!Number.isNaN(exited)) dwell[visitStep[visit]!]!.push(exited - enteredAt[visit]!);
+      else if (open) ages[visitStep[visit]!]!.push(Math.max(0, asOf - enteredAt[visit]!));
+    }
   }
   const steps: StepTime[] = [];
   const aging: AgingStep[] = [];
-  for (const [step, entry] of byStep) {
+  stepNames.forEach((step, id) => {
+    if (entered[id] === 0) return;
+    const stepAges = ages[id]!.values();
+    // One selection gives both the dwell spread and the aging bands.
+    const [p50, p70, p85, p95] = percentilesOf(dwell[id]!.values(), [50, 70, 85, 95]);
     steps.push({
       step,
-      class: entry.class,
-      entered: entry.entered,
-      items: entry.items,
-      dwellMs: spreadOf(entry.dwell),
-      wip: entry.ages.length,
-      wipAgeMs: spreadOf(entry.ages),
-      thin: isThin(entry.items),
+      class: scope.lifecycles.stepClasses[id] ?? null,
+      entered: entered[id]!,
+      items: items.countOf(id),
+      dwellMs: { count: dwell[id]!.values().length, p50, p85, p95 },
+      wip: stepAges.length,
+      wipAgeMs: spreadOf(stepAges),
+      thin: isThin(items.countOf(id)),
     });
-    if (entry.ages.length > 0) aging.push(agingOf(step, entry.dwell, entry.ages));
-  }
+    if (stepAges.length > 0) aging.push(agingOf(step, { p50, p70, p85, p95 }, stepAges));
+  });
   steps.sort((a, b) => b.entered - a.entered || a.step.localeCompare(b.step));
   aging.sort((a, b) => b.agesMs.length - a.agesMs.length || a.step.localeCompare(b.step));
   return { steps, aging };
 }
 
-function agingOf(step: string, dwell: readonly number[], ages: number[]): AgingStep {
-  const history = sortedValues(dwell);
-  const bandsMs = { p50: percentile(history, 50), p70: percentile(history, 70), p85: percentile(history, 85), p95: percentile(history, 95) };
-  const agesMs = [...ages].sort((a, b) => b - a);
-  const beyondP85 = bandsMs.p85 === null ? 0 : agesMs.filter((age) => age > bandsMs.p85!).length;
-  return { step, agesMs: agesMs.slice(0, AGING_POINTS), items: ages.length, bandsMs, beyondP85 };
+function agingOf(step: string, bandsMs: AgingStep["bandsMs"], ages: Float64Array): AgingStep {
+  let beyondP85 = 0;
+  if (bandsMs.p85 !== null) for (const age of ages) if (age > bandsMs.p85) beyondP85 += 1;
+  return { step, agesMs: largestOf(ages, AGING_POINTS), items: ages.length, bandsMs, beyondP85 };
 }

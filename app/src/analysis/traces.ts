@@ -1,24 +1,39 @@
 import type { EventLog, LogEvent, LogItem } from "./event-log.js";
+import { NameIds, PairIds } from "./ids.js";
+import { eventsByItem } from "./item-events.js";
 
-/** One stay of an item in a step: from entering it until entering the next. */
-export interface StepVisit {
-  step: string;
-  enteredAt: number;
-  /** Null while the item is still in the step (status logs only). */
-  exitedAt: number | null;
-  /** Who was assigned when the item entered the step. */
-  assignee: string | null;
-}
-
-export interface ItemTrace {
-  item: LogItem;
-  createdAt: number;
-  visits: StepVisit[];
-  /** Times the item was reopened (a closed event, or leaving a done step, followed by more work). */
-  reopenedAt: number[];
-  /** Assignees in the order they held the item, repeats included (A, B, A is a ping-pong). */
-  assigneeSequence: string[];
-  assigneeChanges: number;
+/**
+ * Per item, the steps it went through: its stays, each from entering a step until entering
+ * the next, and who held it.
+ *
+ * Held as columns (typed arrays indexed by item or by stay) rather than an object per stay:
+ * a million-event log has some 700,000 stays, all alive until the output is done, and as
+ * objects the garbage collector copied and traced every one of them, more work than all
+ * the sections together. Steps and people are small integer ids (names in `stepNames` and
+ * `people`), so sections count in arrays instead of maps keyed by names.
+ */
+export interface TraceTable {
+  stepNames: readonly string[];
+  people: readonly string[];
+  /** Directly-follows pairs of steps (`first` the step left, `second` the step entered), each once. */
+  transitions: PairIds;
+  /** Per item, in log order; items with neither a creation time nor an event are left out. */
+  items: readonly LogItem[];
+  createdAt: Float64Array;
+  /** Reopened events that followed a closed one. */
+  reopenEvents: Int32Array;
+  /** Item i's stays are firstVisit[i] … firstVisit[i + 1] - 1, in time order. */
+  firstVisit: Int32Array;
+  /** Item i's assignees are assignees[firstAssignee[i]] … assignees[firstAssignee[i + 1] - 1]. */
+  firstAssignee: Int32Array;
+  /** People in the order they held their item, repeats included (A, B, A is a ping-pong). */
+  assignees: Int32Array;
+  /** Per stay: its step, when it began, and when it ended (NaN while the item is still in the step, status logs only). */
+  visitStep: Int32Array;
+  enteredAt: Float64Array;
+  exitedAt: Float64Array;
+  /** Per stay: the transition to the item's next stay, or -1 for its last. */
+  transitionOut: Int32Array;
 }
 
 /** What the log got wrong and how it was handled; shown in the output, never a crash. */
@@ -44,15 +59,15 @@ export interface TraceQuality {
 }
 
 export interface TraceSet {
-  traces: ItemTrace[];
+  traces: TraceTable;
   quality: TraceQuality;
 }
 
 /**
- * Per item, the steps it went through with entry and exit times. For a status log the item
- * starts, at creation, in the status its first change left (or its current status when it
- * never changed), and stays in its last status until now. For an activity log each activity
- * is a step that lasts until the next activity; the case ends at its last activity.
+ * For a status log the item starts, at creation, in the status its first change left (or
+ * its current status when it never changed), and stays in its last status until now. For an
+ * activity log each activity is a step that lasts until the next activity; the case ends at
+ * its last activity.
  */
 export function buildTraces(log: EventLog): TraceSet {
   const quality: TraceQuality = {
@@ -67,88 +82,19 @@ export function buildTraces(log: EventLog): TraceSet {
     zeroLengthVisits: 0,
     itemsWithoutStep: 0,
   };
-  const eventsByItem = groupEvents(log, quality);
-  const traces: ItemTrace[] = [];
-  for (const item of log.items) {
-    const events = eventsByItem.get(item.key) ?? [];
-    const trace = log.stepSource === "status" ? statusTrace(item, events, quality) : activityTrace(item, events, quality);
-    if (trace) traces.push(trace);
-  }
-  return { traces, quality };
+  const { events, start, end } = eventsByItem(log, quality);
+  // Not log.events.length: events of unknown items are dropped, and items that share a key each get the key's events.
+  let itemEvents = 0;
+  for (let index = 0; index < log.items.length; index += 1) itemEvents += end[index]! - start[index]!;
+  const builder = new TraceBuilder(log.items.length, itemEvents, quality);
+  const traceOf = log.stepSource === "status" ? statusTrace : activityTrace;
+  for (let index = 0; index < log.items.length; index += 1) traceOf(log.items[index]!, events, start[index]!, end[index]!, builder);
+  return { traces: builder.table(), quality };
 }
-
-/**
- * Events by item in time order (stable), without exact duplicates. Logs read from the
- * database or a file already hold each item's events together and in order; those are
- * sliced, not copied one by one, since a million small pushes cost more than the analysis.
- */
-function groupEvents(log: EventLog, quality: TraceQuality): Map<string, LogEvent[]> {
-  const known = new Set(log.items.map((item) => item.key));
-  const events = itemsTogether(log.events) ? log.events : stableByItem(log.events);
-  const byItem = new Map<string, LogEvent[]>();
-  let start = 0;
-  for (let end = 1; end <= events.length; end += 1) {
-    if (end < events.length && events[end]!.item === events[start]!.item) continue;
-    const item = events[start]!.item;
-    if (known.has(item)) byItem.set(item, inTimeOrder(events.slice(start, end), quality));
-    else quality.eventsForUnknownItems += end - start;
-    start = end;
-  }
-  return byItem;
-}
-
-/** Whether every item's events form one run. */
-function itemsTogether(events: readonly LogEvent[]): boolean {
-  const finished = new Set<string>();
-  for (let i = 1; i < events.length; i += 1) {
-    const previous = events[i - 1]!.item;
-    if (events[i]!.item === previous) continue;
-    finished.add(previous);
-    if (finished.has(events[i]!.item)) return false;
-  }
-  return true;
-}
-
-/** Each item's events together, in the order the log gave them (items in order of first appearance). */
-function stableByItem(events: readonly LogEvent[]): LogEvent[] {
-  const byItem = new Map<string, LogEvent[]>();
-  for (const event of events) {
-    const list = byItem.get(event.item);
-    if (list) list.push(event);
-    else byItem.set(event.item, [event]);
-  }
-  return [...byItem.values()].flat();
-}
-
-function inTimeOrder(events: LogEvent[], quality: TraceQuality): LogEvent[] {
-  let outOfOrder = 0;
-  for (let i = 1; i < events.length; i += 1) {
-    if (events[i]!.at < events[i - 1]!.at) outOfOrder += 1;
-  }
-  quality.outOfOrderEvents += outOfOrder;
-  // Array.prototype.sort is stable: events at the same instant keep the log's order.
-  const ordered = outOfOrder > 0 ? events.sort((a, b) => a.at - b.at) : events;
-  let unique: LogEvent[] | null = null;
-  for (let index = 0; index < ordered.length; index += 1) {
-    const event = ordered[index]!;
-    const kept = unique ?? ordered;
-    const keptLength = unique ? unique.length : index;
-    // A duplicate need not be adjacent: two overlapping reads of one instant's changes give A, B, A, B.
-    let duplicate = false;
-    for (let i = keptLength - 1; i >= 0 && kept[i]!.at === event.at && !duplicate; i -= 1) duplicate = isSameChange(kept[i]!, event);
-    if (duplicate) {
-      quality.duplicateEvents += 1;
-      unique ??= ordered.slice(0, index);
-    } else if (unique) unique.push(event);
-  }
-  return unique ?? ordered;
-}
-
-const isSameChange = (a: LogEvent, b: LogEvent): boolean => a.at === b.at && a.kind === b.kind && a.to === b.to && a.from === b.from && a.actor === b.actor;
 
 /** An imported case has no creation time but its first activity: that is no data problem. */
-function creationOf(item: LogItem, events: readonly LogEvent[], quality: TraceQuality, creationExpected = true): number | null {
-  const first = events[0]?.at ?? null;
+function creationOf(item: LogItem, events: readonly LogEvent[], from: number, to: number, quality: TraceQuality, creationExpected = true): number | null {
+  const first = from < to ? events[from]!.at : null;
   if (item.createdAt === null) {
     if (first === null) {
       quality.itemsWithoutTime += 1;
@@ -158,90 +104,192 @@ function creationOf(item: LogItem, events: readonly LogEvent[], quality: TraceQu
     return first;
   }
   if (first !== null && first < item.createdAt) {
-    quality.eventsBeforeCreation += events.filter((event) => event.at < item.createdAt!).length;
+    for (let i = from; i < to; i += 1) if (events[i]!.at < item.createdAt) quality.eventsBeforeCreation += 1;
     return first;
   }
   return item.createdAt;
 }
 
-function statusTrace(item: LogItem, events: readonly LogEvent[], quality: TraceQuality): ItemTrace | null {
-  const createdAt = creationOf(item, events, quality);
-  if (createdAt === null) return null;
-  const firstStep = events.find(changesStep);
-  const firstAssignment = events.find((event) => event.kind === "assigned");
+function statusTrace(item: LogItem, events: readonly LogEvent[], from: number, to: number, trace: TraceBuilder): void {
+  const createdAt = creationOf(item, events, from, to, trace.quality);
+  if (createdAt === null) return;
+  let firstStep: LogEvent | null = null;
+  let firstAssignment: LogEvent | null = null;
+  for (let i = from; i < to && (firstStep === null || firstAssignment === null); i += 1) {
+    const event = events[i]!;
+    if (firstStep === null && changesStep(event)) firstStep = event;
+    if (firstAssignment === null && event.kind === "assigned") firstAssignment = event;
+  }
   let assignee = firstAssignment ? firstAssignment.from : item.currentAssignee;
-  const trace = emptyTrace(item, createdAt, assignee);
+  trace.beginItem(item, createdAt);
+  trace.heldBy(assignee);
   const initialStep = firstStep ? (firstStep.from ?? null) : item.currentStep;
-  if (initialStep !== null) trace.visits.push({ step: initialStep, enteredAt: createdAt, exitedAt: null, assignee });
+  if (initialStep !== null) trace.enterStep(initialStep, createdAt);
   let closed = false;
-  for (const event of events) {
+  let reopens = 0;
+  for (let i = from; i < to; i += 1) {
+    const event = events[i]!;
     switch (event.kind) {
       case "step":
-        enterStep(trace, event, assignee, quality);
+        if (changesStep(event)) trace.enterStep(event.to!, event.at);
         break;
       case "assigned":
         if (event.to !== assignee) {
           assignee = event.to;
-          noteAssignee(trace, assignee);
+          trace.heldBy(assignee);
         }
         break;
       case "closed":
         closed = true;
-        enterStep(trace, event, assignee, quality);
+        if (changesStep(event)) trace.enterStep(event.to!, event.at);
         break;
       case "reopened":
-        if (closed) trace.reopenedAt.push(event.at);
+        if (closed) reopens += 1;
         closed = false;
-        enterStep(trace, event, assignee, quality);
+        if (changesStep(event)) trace.enterStep(event.to!, event.at);
         break;
       default:
         break;
     }
   }
-  if (trace.visits.length === 0) quality.itemsWithoutStep += 1;
-  return trace;
+  trace.endItem(reopens);
 }
 
 /** A status change; closing and reopening change the status too when the source names it (GitHub). */
 const changesStep = (event: LogEvent): boolean => event.to !== null && (event.kind === "step" || event.kind === "closed" || event.kind === "reopened");
 
-function enterStep(trace: ItemTrace, event: LogEvent, assignee: string | null, quality: TraceQuality): void {
-  if (!changesStep(event)) return;
-  closeLastVisit(trace, event.at, quality);
-  trace.visits.push({ step: event.to!, enteredAt: event.at, exitedAt: null, assignee });
-}
+const isActivity = (event: LogEvent): boolean => event.kind === "step" && event.to !== null;
 
-function activityTrace(item: LogItem, events: readonly LogEvent[], quality: TraceQuality): ItemTrace | null {
-  const createdAt = creationOf(item, events, quality, false);
-  if (createdAt === null) return null;
-  const steps = events.filter((event) => event.kind === "step" && event.to !== null);
-  const trace = emptyTrace(item, createdAt, steps[0]?.actor ?? null);
-  for (const event of steps) {
-    closeLastVisit(trace, event.at, quality);
-    trace.visits.push({ step: event.to!, enteredAt: event.at, exitedAt: null, assignee: event.actor });
-    if (event.actor !== null && event.actor !== trace.assigneeSequence.at(-1)) noteAssignee(trace, event.actor);
+function activityTrace(item: LogItem, events: readonly LogEvent[], from: number, to: number, trace: TraceBuilder): void {
+  const createdAt = creationOf(item, events, from, to, trace.quality, false);
+  if (createdAt === null) return;
+  trace.beginItem(item, createdAt);
+  for (let i = from; i < to; i += 1) {
+    const event = events[i]!;
+    if (!isActivity(event)) continue;
+    trace.enterStep(event.to!, event.at);
+    trace.heldBy(event.actor);
   }
   // The case is over at its last activity: that stay ends where it begins by definition, which
   // is no zero-length stay for data quality to report.
-  const last = trace.visits.at(-1);
-  if (last) last.exitedAt = last.enteredAt;
-  if (trace.visits.length === 0) quality.itemsWithoutStep += 1;
-  return trace;
+  trace.endLastVisitAtItsStart();
+  trace.endItem(0);
 }
 
-function emptyTrace(item: LogItem, createdAt: number, assignee: string | null): ItemTrace {
-  return { item, createdAt, visits: [], reopenedAt: [], assigneeSequence: assignee === null ? [] : [assignee], assigneeChanges: 0 };
+/**
+ * Appends items, their stays and their assignees to columns sized for the worst case: an
+ * item has at most one stay and one assignee more than it has events.
+ */
+class TraceBuilder {
+  private readonly steps = new NameIds();
+  private readonly people = new NameIds();
+  private readonly items: LogItem[] = [];
+  private readonly createdAt: Float64Array;
+  private readonly reopenEvents: Int32Array;
+  private readonly firstVisit: Int32Array;
+  private readonly firstAssignee: Int32Array;
+  private readonly assignees: Int32Array;
+  private readonly visitStep: Int32Array;
+  private readonly enteredAt: Float64Array;
+  private readonly exitedAt: Float64Array;
+  private visits = 0;
+  private assigned = 0;
+
+  constructor(
+    items: number,
+    itemEvents: number,
+    readonly quality: TraceQuality,
+  ) {
+    this.createdAt = new Float64Array(items);
+    this.reopenEvents = new Int32Array(items);
+    this.firstVisit = new Int32Array(items + 1);
+    this.firstAssignee = new Int32Array(items + 1);
+    this.assignees = new Int32Array(items + itemEvents);
+    this.visitStep = new Int32Array(items + itemEvents);
+    this.enteredAt = new Float64Array(items + itemEvents);
+    this.exitedAt = new Float64Array(items + itemEvents);
+  }
+
+  beginItem(item: LogItem, createdAt: number): void {
+    const index = this.items.length;
+    this.items.push(item);
+    this.createdAt[index] = createdAt;
+    this.firstVisit[index] = this.visits;
+    this.firstAssignee[index] = this.assigned;
+  }
+
+  /** Ends the stay the item is in (if any) and begins one in `step`. */
+  enterStep(step: string, at: number): void {
+    this.closeLastVisit(at);
+    this.visitStep[this.visits] = this.steps.idOf(step);
+    this.enteredAt[this.visits] = at;
+    this.exitedAt[this.visits] = Number.NaN;
+    this.visits += 1;
+  }
+
+  /** The item is held by `assignee` now. Unassigned and back to the same person is no handoff, so neither is noted. */
+  heldBy(assignee: string | null): void {
+    if (assignee === null) return;
+    const person = this.people.idOf(assignee);
+    if (this.assigned > this.firstAssignee[this.items.length - 1]! && this.assignees[this.assigned - 1] === person) return;
+    this.assignees[this.assigned] = person;
+    this.assigned += 1;
+  }
+
+  endLastVisitAtItsStart(): void {
+    if (this.hasVisits()) this.exitedAt[this.visits - 1] = this.enteredAt[this.visits - 1]!;
+  }
+
+  endItem(reopenEvents: number): void {
+    this.reopenEvents[this.items.length - 1] = reopenEvents;
+    if (!this.hasVisits()) this.quality.itemsWithoutStep += 1;
+  }
+
+  table(): TraceTable {
+    const count = this.items.length;
+    this.firstVisit[count] = this.visits;
+    this.firstAssignee[count] = this.assigned;
+    const visitStep = this.visitStep.subarray(0, this.visits);
+    const firstVisit = this.firstVisit.subarray(0, count + 1);
+    const { transitions, transitionOut } = transitionsOf(visitStep, firstVisit, this.steps.names.length);
+    return {
+      stepNames: this.steps.names,
+      people: this.people.names,
+      transitions,
+      items: this.items,
+      createdAt: this.createdAt.subarray(0, count),
+      reopenEvents: this.reopenEvents.subarray(0, count),
+      firstVisit,
+      firstAssignee: this.firstAssignee.subarray(0, count + 1),
+      assignees: this.assignees.subarray(0, this.assigned),
+      visitStep,
+      enteredAt: this.enteredAt.subarray(0, this.visits),
+      exitedAt: this.exitedAt.subarray(0, this.visits),
+      transitionOut,
+    };
+  }
+
+  private hasVisits(): boolean {
+    return this.visits > this.firstVisit[this.items.length - 1]!;
+  }
+
+  private closeLastVisit(at: number): void {
+    if (!this.hasVisits()) return;
+    const last = this.visits - 1;
+    if (!Number.isNaN(this.exitedAt[last]!)) return;
+    const exitedAt = Math.max(at, this.enteredAt[last]!);
+    this.exitedAt[last] = exitedAt;
+    if (exitedAt === this.enteredAt[last]) this.quality.zeroLengthVisits += 1;
+  }
 }
 
-/** Unassigned and back to the same person is no handoff. */
-function noteAssignee(trace: ItemTrace, assignee: string | null): void {
-  trace.assigneeChanges += 1;
-  if (assignee !== null && assignee !== trace.assigneeSequence.at(-1)) trace.assigneeSequence.push(assignee);
-}
-
-function closeLastVisit(trace: ItemTrace, at: number, quality: TraceQuality): void {
-  const last = trace.visits.at(-1);
-  if (!last || last.exitedAt !== null) return;
-  last.exitedAt = Math.max(at, last.enteredAt);
-  if (last.exitedAt === last.enteredAt) quality.zeroLengthVisits += 1;
+function transitionsOf(visitStep: Int32Array, firstVisit: Int32Array, steps: number): { transitions: PairIds; transitionOut: Int32Array } {
+  const transitions = new PairIds(steps);
+  const transitionOut = new Int32Array(visitStep.length).fill(-1);
+  for (let item = 0; item + 1 < firstVisit.length; item += 1) {
+    for (let visit = firstVisit[item]!; visit + 1 < firstVisit[item + 1]!; visit += 1) {
+      transitionOut[visit] = transitions.idOf(visitStep[visit]!, visitStep[visit + 1]!);
+    }
+  }
+  return { transitions, transitionOut };
 }
