@@ -5,7 +5,7 @@ import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
 import { demoConnector } from "../../app/src/connectors/demo/connector.js";
 import { withTenant } from "../../app/src/platform/db/tenant.js";
 import { generateVaultKey, Vault } from "../../app/src/platform/vault.js";
-import { runScan } from "../../app/src/scans/runner.js";
+import { scanAndAnalyze } from "../../app/src/scans/scan-job.js";
 import { connectionScope } from "../../app/src/scans/scan-output-store.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { seedTenantGraph, type TenantGraph } from "../support/fixtures.js";
@@ -37,7 +37,7 @@ afterAll(async () => {
 async function scanOnce(connectionId: string, now = NOW): Promise<string> {
   const scanId = randomUUID();
   await db.owner.query("INSERT INTO scans (id, tenant_id, connection_id, status) VALUES ($1, $2, $3, 'queued')", [scanId, tenant.tenantId, connectionId]);
-  await runScan(deps(now), { tenantId: tenant.tenantId, connectionId, scanId }, new AbortController().signal);
+  await scanAndAnalyze(deps(now), { tenantId: tenant.tenantId, connectionId, scanId }, new AbortController().signal);
   return scanId;
 }
 

@@ -4,7 +4,7 @@ import { Vault } from "../../app/src/platform/vault.js";
 import { pino } from "pino";
 import { queueOptionsFrom, startScanWorkers, type ScanWorkers } from "../../app/src/scans/queue.js";
 import { CONNECTORS } from "../../app/src/scans/registry.js";
-import { runScan } from "../../app/src/scans/runner.js";
+import { scanAndAnalyze } from "../../app/src/scans/scan-job.js";
 import type { FakeAtlassian } from "../fakes/atlassian-auth.js";
 import type { TestDatabase } from "./database.js";
 import { LogCapture, type Browser, type TestWeb } from "./web.js";
@@ -51,7 +51,7 @@ export function startRenewingWorkers(web: TestWeb, db: TestDatabase): { workers:
     renewal: { redis: web.redis, refreshers: new Map([["jira" as const, jiraTokenRefresher(atlassianOAuthClient(web.config.atlassian)!, log)]]) },
   };
   const workers = startScanWorkers(queueOptionsFrom(web.config, pino({ level: "silent" })), [...CONNECTORS.keys()], async (job, signal) => {
-    await runScan(deps, job, signal);
+    await scanAndAnalyze(deps, job, signal);
   });
   return { workers, logs };
 }

@@ -2,7 +2,7 @@ import { createLogger } from "../../app/src/platform/log.js";
 import { Vault } from "../../app/src/platform/vault.js";
 import { queueOptionsFrom, startScanWorkers, type ScanWorkers } from "../../app/src/scans/queue.js";
 import { CONNECTORS } from "../../app/src/scans/registry.js";
-import { runScan } from "../../app/src/scans/runner.js";
+import { scanAndAnalyze } from "../../app/src/scans/scan-job.js";
 import type { TestDatabase } from "./database.js";
 import { LogCapture, type TestWeb } from "./web.js";
 
@@ -19,7 +19,7 @@ export function startTestWorkers(web: TestWeb, db: TestDatabase): TestWorkers {
     queueOptionsFrom(web.config, log),
     [...CONNECTORS.keys()],
     async (job, signal) => {
-      await runScan(deps, job, signal);
+      await scanAndAnalyze(deps, job, signal);
     },
   );
   return { logs, close: () => workers.close() };

@@ -5,7 +5,7 @@ import type { TokenRefresher } from "../connectors/token-renewal.js";
 import { Vault } from "../platform/vault.js";
 import { queueOptionsFrom, startScanWorkers } from "../scans/queue.js";
 import { CONNECTORS } from "../scans/registry.js";
-import { runScan } from "../scans/runner.js";
+import { scanAndAnalyze } from "../scans/scan-job.js";
 import { openRuntime, watchStopSignals } from "./runtime.js";
 
 /** Runs scan jobs from the queue, each provider with its own concurrency limit. */
@@ -19,7 +19,7 @@ export async function runWorker(config: Config): Promise<void> {
   const refreshers = new Map<Provider, TokenRefresher>(atlassian ? [["jira", jiraTokenRefresher(atlassian, log)]] : []);
   const deps = { pool, vault: Vault.fromSpec(config.vaultKeys), log, connectors: CONNECTORS, renewal: { redis: runtime.redis, refreshers } };
   const workers = startScanWorkers(queueOptionsFrom(config, log), [...CONNECTORS.keys()], async (job, signal) => {
-    await runScan(deps, job, signal);
+    await scanAndAnalyze(deps, job, signal);
   });
   log.info({ providers: [...CONNECTORS.keys()] }, "worker ready");
   const signal = await stopRequested;

@@ -11,7 +11,6 @@ import type { Redis } from "../platform/redis.js";
 import type { Vault } from "../platform/vault.js";
 import { ingestBatch } from "./ingest.js";
 import { prefetching } from "./prefetch.js";
-import { refreshScanOutput } from "./scan-output-store.js";
 import type { ScanJob } from "./queue.js";
 import type { ConnectorRegistry } from "./registry.js";
 import { finishScan, loadCursors, recordPage, saveCursor, startScan, type ScanEndStatus } from "./scan-records.js";
@@ -105,12 +104,10 @@ export async function runScan(deps: ScanDeps, job: ScanJob, signal: AbortSignal)
     }
     await refreshStatusCategories(deps, connector, context, ref, log);
     log.info({ pages, requests: counters.requests }, "scan finished");
-    await analyze(deps, ref, job.scanId, log);
     return await finish("succeeded");
   } catch (err) {
     const failure = failureOf(err);
     log.warn({ err, code: failure.code, pages }, "scan ended early");
-    if (pages > 0) await analyze(deps, ref, job.scanId, log);
     return finish(pages > 0 ? "partial" : "failed", failure);
   }
 }
@@ -131,20 +128,6 @@ async function refreshStatusCategories(deps: ScanDeps, connector: Connector, con
   }
 }
 
-/**
- * The analytics step: the connection's scan output, recomputed from its whole event log
- * before the scan is marked done, so a finished scan always has its output. A failure here
- * does not undo the scan: the event log is stored, and the pages keep the previous output.
- */
-async function analyze(deps: ScanDeps, ref: { tenantId: string; connectionId: string }, scanId: string, log: Logger): Promise<void> {
-  const started = performance.now();
-  try {
-    const output = await withTenant(deps.pool, ref.tenantId, (client) => refreshScanOutput(client, ref, scanId, deps.now?.() ?? new Date()));
-    log.info({ items: output.sample.items, events: output.sample.events, ms: Math.round(performance.now() - started) }, "scan output computed");
-  } catch (err) {
-    log.error({ err }, "the scan output could not be computed; the previous one stays");
-  }
-}
 
 /** What the scan record says about an early end: user-facing, scrubbed, with a stable code. */
 function failureOf(err: unknown): { code: string; message: string } {

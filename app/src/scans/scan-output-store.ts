@@ -11,6 +11,8 @@ interface ConnectionRef {
 
 const EPOCH_MS = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 
+const EVENTS_PER_FETCH = 20_000;
+
 export const connectionScope = (connectionId: string): string => `connection:${connectionId}`;
 
 const EVENT_KIND: Readonly<Record<string, LogEventKind>> = {
@@ -98,7 +100,8 @@ async function analysisSettingsOf(client: PoolClient, connectionId: string) {
 }
 
 /**
- * A connection's work items and events as an analysis log. People are the actors' row ids
+ * A connection's work items and events as an analysis log, read inside the caller's
+ * transaction. People are the actors' row ids
  * (assignment events name the provider's ids, which are mapped to the same row ids), so
  * nothing that names a person leaves the database in the output.
  */
@@ -126,16 +129,24 @@ export async function loadEventLog(client: PoolClient, connectionId: string, ste
     currentStep: status,
     currentAssignee: assignee,
   }));
-  const events = await client.query<[string, number, string, string | null, string | null, string | null]>({
-    text: `SELECT work_item_id, ${EPOCH_MS("occurred_at")}, type, from_value, to_value, actor_id FROM events WHERE connection_id = $1 ORDER BY work_item_id, occurred_at, id`,
-    values: [connectionId],
-    rowMode: "array",
-  });
-  const logEvents: LogEvent[] = events.rows.map(([item, at, type, from, to, actor]) => {
-    // The events table admits only these types (a CHECK constraint).
-    const kind = EVENT_KIND[type]!;
-    const people = kind === "assigned";
-    return { item, at, kind, from: people ? person(from) : from, to: people ? person(to) : to, actor };
-  });
+  // Read through a cursor, a chunk at a time, so a million rows are never held twice (as
+  // rows and as events) at once. DECLARE takes no parameters; the id is a checked uuid, quoted.
+  await client.query(
+    `DECLARE analysis_events NO SCROLL CURSOR FOR
+       SELECT work_item_id, ${EPOCH_MS("occurred_at")}, type, from_value, to_value, actor_id FROM events
+        WHERE connection_id = ${client.escapeLiteral(connectionId)} ORDER BY work_item_id, occurred_at, id`,
+  );
+  const logEvents: LogEvent[] = [];
+  for (;;) {
+    const chunk = await client.query<[string, number, string, string | null, string | null, string | null]>({ text: `FETCH ${EVENTS_PER_FETCH} FROM analysis_events`, rowMode: "array" });
+    for (const [item, at, type, from, to, actor] of chunk.rows) {
+      // The events table admits only these types (a CHECK constraint).
+      const kind = EVENT_KIND[type]!;
+      const people = kind === "assigned";
+      logEvents.push({ item, at, kind, from: people ? person(from) : from, to: people ? person(to) : to, actor });
+    }
+    if (chunk.rows.length < EVENTS_PER_FETCH) break;
+  }
+  await client.query("CLOSE analysis_events");
   return { stepSource, items: logItems, events: logEvents, asOf: asOf.getTime() };
 }

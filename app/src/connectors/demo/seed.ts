@@ -4,7 +4,7 @@ import { hashPassword, verifyPassword } from "../../auth/passwords.js";
 import type { Pool } from "../../platform/db/pool.js";
 import { withTenant, withUser } from "../../platform/db/tenant.js";
 import type { Vault } from "../../platform/vault.js";
-import { runScan } from "../../scans/runner.js";
+import { scanAndAnalyze } from "../../scans/scan-job.js";
 import { queueScan } from "../../scans/scan-records.js";
 import { demoConnector } from "./connector.js";
 
@@ -51,7 +51,7 @@ export async function seedDemo(pool: Pool, vault: Vault, password: string, now =
   });
   if (!scan) return { tenantId, created, eventsAdded: 0 };
   const deps = { pool, vault, log: pino({ level: "silent" }), connectors: new Map([[demoConnector.provider, demoConnector]]) };
-  await runScan(deps, scan, new AbortController().signal);
+  await scanAndAnalyze(deps, scan, new AbortController().signal);
   const { rows } = await withTenant(pool, tenantId, (client) => client.query<{ events_added: number }>("SELECT events_added FROM scans WHERE id = $1", [scan.scanId]));
   return { tenantId, created, eventsAdded: rows[0]?.events_added ?? 0 };
 }

@@ -1,0 +1,26 @@
+import { withTenant } from "../platform/db/tenant.js";
+import type { ScanJob } from "./queue.js";
+import { runScan, type ScanDeps } from "./runner.js";
+import type { ScanEndStatus } from "./scan-records.js";
+import { refreshScanOutput } from "./scan-output-store.js";
+
+/**
+ * A scan job: the scan, then the analytics step, which recomputes the connection's scan
+ * output from its whole event log whenever the scan stored anything. The step runs apart
+ * from the scan so the scan's memory stays that of a page; a failure in it does not undo
+ * the scan (the event log is stored, and the pages keep the previous output).
+ */
+export async function scanAndAnalyze(deps: ScanDeps, job: ScanJob, signal: AbortSignal): Promise<ScanEndStatus> {
+  const status = await runScan(deps, job, signal);
+  if (status !== "succeeded" && status !== "partial") return status;
+  const log = deps.log.child({ scanId: job.scanId, connectionId: job.connectionId });
+  const started = performance.now();
+  try {
+    const ref = { tenantId: job.tenantId, connectionId: job.connectionId };
+    const output = await withTenant(deps.pool, job.tenantId, (client) => refreshScanOutput(client, ref, job.scanId, deps.now?.() ?? new Date()));
+    log.info({ items: output.sample.items, events: output.sample.events, ms: Math.round(performance.now() - started) }, "scan output computed");
+  } catch (err) {
+    log.error({ err }, "the scan output could not be computed; the previous one stays");
+  }
+  return status;
+}
