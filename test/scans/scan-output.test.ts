@@ -6,7 +6,7 @@ import { demoConnector } from "../../app/src/connectors/demo/connector.js";
 import { withTenant } from "../../app/src/platform/db/tenant.js";
 import { generateVaultKey, Vault } from "../../app/src/platform/vault.js";
 import { scanAndAnalyze } from "../../app/src/scans/scan-job.js";
-import { connectionScope } from "../../app/src/scans/scan-output-store.js";
+import { connectionScope, containerScope } from "../../app/src/scans/scan-output-store.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { seedTenantGraph, type TenantGraph } from "../support/fixtures.js";
 
@@ -41,10 +41,10 @@ async function scanOnce(connectionId: string, now = NOW): Promise<string> {
   return scanId;
 }
 
-async function outputsOf(connectionId: string) {
+async function outputsOf(connectionId: string, scope = connectionScope(connectionId)) {
   const { rows } = await db.owner.query<{ scan_id: string; scope: string; output: ScanOutput }>(
-    "SELECT scan_id, scope, output FROM scan_outputs WHERE connection_id = $1 ORDER BY computed_at",
-    [connectionId],
+    "SELECT scan_id, scope, output FROM scan_outputs WHERE connection_id = $1 AND scope = $2 ORDER BY computed_at",
+    [connectionId, scope],
   );
   return rows;
 }
@@ -83,6 +83,31 @@ describe("the analytics step after a scan", () => {
     const versions = await outputsOf(connectionId);
     expect(versions.map((version) => version.scan_id)).toEqual([firstScan, secondScan]);
     expect(versions[1]!.output.drift).toMatchObject({ since: NOW.getTime(), newVariants: [], newLoops: [] });
+  });
+
+  it("keeps an output for each project or queue of a connection that reads several", async () => {
+    const { rows } = await db.owner.query<{ id: string }>(
+      "INSERT INTO connections (tenant_id, provider, label, config) VALUES ($1, 'demo', 'two queues', $2) RETURNING id",
+      [tenant.tenantId, JSON.stringify(DEMO_SETTINGS)],
+    );
+    const connectionId = rows[0]!.id;
+    const scanId = await scanOnce(connectionId);
+    const [whole] = await outputsOf(connectionId);
+    const [support] = await outputsOf(connectionId, containerScope(connectionId, "SUP"));
+    const [engineering] = await outputsOf(connectionId, containerScope(connectionId, "ENG"));
+    expect(support).toMatchObject({ scan_id: scanId });
+    expect(engineering).toMatchObject({ scan_id: scanId });
+    const counts = await db.owner.query<{ container: string; n: number }>(
+      "SELECT container, count(*)::int AS n FROM work_items WHERE connection_id = $1 GROUP BY container ORDER BY container",
+      [connectionId],
+    );
+    expect(Object.fromEntries(counts.rows.map((row) => [row.container, row.n]))).toEqual({ ENG: engineering!.output.sample.items, SUP: support!.output.sample.items });
+    expect(support!.output.sample.items + engineering!.output.sample.items).toBe(whole!.output.sample.items);
+    const stepsOf = (output: ScanOutput) => output.processMap.steps.map((step) => step.step);
+    expect(stepsOf(support!.output)).toContain("Solved");
+    expect(stepsOf(support!.output)).not.toContain("In Review");
+    expect(stepsOf(engineering!.output)).toContain("In Review");
+    expect(stepsOf(engineering!.output)).not.toContain("Solved");
   });
 
   it("applies the team's own step classes for the connection", async () => {

@@ -20,6 +20,8 @@ export interface LogItem {
   currentStep: string | null;
   /** The assignee now, as the source reports it. */
   currentAssignee: string | null;
+  /** Where the item lives: its project, repository or queue (none for an imported log). */
+  container?: string | null;
 }
 
 export type LogEventKind =

@@ -9,6 +9,8 @@ export interface ScopeFilters {
   types?: readonly string[];
   priorities?: readonly string[];
   labels?: readonly string[];
+  /** Projects, repositories or queues. */
+  containers?: readonly string[];
 }
 
 export interface Window {
@@ -52,5 +54,6 @@ function inScope(traces: TraceTable, lifecycles: Lifecycles, index: number, filt
   if (filters.types?.length && !filters.types.includes(item.type ?? "")) return false;
   if (filters.priorities?.length && !filters.priorities.includes(item.priority ?? "")) return false;
   if (filters.labels?.length && !item.labels.some((label) => filters.labels!.includes(label))) return false;
+  if (filters.containers?.length && !filters.containers.includes(item.container ?? "")) return false;
   return true;
 }

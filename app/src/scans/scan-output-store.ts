@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_CALENDAR, parseCalendar, type WorkingCalendar } from "../analysis/calendar.js";
 import type { EventLog, LogEvent, LogEventKind, LogItem, StepSource } from "../analysis/event-log.js";
-import { computeScanOutput, type ScanOutput } from "../analysis/scan-output.js";
+import { computeScanOutput, type ScanOutput, type ScopeFilters } from "../analysis/scan-output.js";
 import type { PoolClient } from "../platform/db/pool.js";
 
 interface ConnectionRef {
@@ -14,6 +14,7 @@ const EPOCH_MS = (column: string) => `(extract(epoch FROM ${column}) * 1000)::fl
 const EVENTS_PER_FETCH = 20_000;
 
 export const connectionScope = (connectionId: string): string => `connection:${connectionId}`;
+export const containerScope = (connectionId: string, container: string): string => `connection:${connectionId}/container:${container}`;
 
 const EVENT_KIND: Readonly<Record<string, LogEventKind>> = {
   created: "created",
@@ -44,25 +45,35 @@ const STEP_CLASSES = z.record(
 export async function refreshScanOutput(client: PoolClient, ref: ConnectionRef, scanId: string | null, now: Date): Promise<ScanOutput> {
   const settings = await analysisSettingsOf(client, ref.connectionId);
   const log = await loadEventLog(client, ref.connectionId, settings.provider === "file" ? "activity" : "status", now);
-  const previous = await latestScanOutput(client, ref.connectionId);
-  const output = computeScanOutput(log, { classifier: { overrides: settings.stepClasses, providerCategories: settings.statusCategories }, calendar: settings.calendar, previous, computedAt: now.getTime() });
-  output.dataQuality.notes.push(...settings.problems);
-  await client.query("INSERT INTO scan_outputs (tenant_id, connection_id, scan_id, scope, computed_at, output) VALUES ($1, $2, $3, $4, $5, $6)", [
-    ref.tenantId,
-    ref.connectionId,
-    scanId,
-    connectionScope(ref.connectionId),
-    now,
-    JSON.stringify(output),
-  ]);
-  return output;
+  const analyse = async (scope: string, filters: ScopeFilters) => {
+    const output = computeScanOutput(log, {
+      classifier: { overrides: settings.stepClasses, providerCategories: settings.statusCategories },
+      calendar: settings.calendar,
+      filters,
+      previous: await latestScanOutput(client, scope),
+      computedAt: now.getTime(),
+    });
+    output.dataQuality.notes.push(...settings.problems);
+    await client.query("INSERT INTO scan_outputs (tenant_id, connection_id, scan_id, scope, computed_at, output) VALUES ($1, $2, $3, $4, $5, $6)", [
+      ref.tenantId,
+      ref.connectionId,
+      scanId,
+      scope,
+      now,
+      JSON.stringify(output),
+    ]);
+    return output;
+  };
+  const whole = await analyse(connectionScope(ref.connectionId), {});
+  // A connection reading several projects, repositories or queues also has an output for each.
+  const containers = [...new Set(log.items.map((item) => item.container ?? ""))].filter((container) => container !== "");
+  if (containers.length > 1) for (const container of containers.sort()) await analyse(containerScope(ref.connectionId, container), { containers: [container] });
+  return whole;
 }
 
-export async function latestScanOutput(client: PoolClient, connectionId: string): Promise<ScanOutput | null> {
-  const { rows } = await client.query<{ output: ScanOutput }>(
-    "SELECT output FROM scan_outputs WHERE connection_id = $1 ORDER BY computed_at DESC LIMIT 1",
-    [connectionId],
-  );
+/** The latest output of a scope: a connection's (connectionScope) or one of its containers' (containerScope). */
+export async function latestScanOutput(client: PoolClient, scope: string): Promise<ScanOutput | null> {
+  const { rows } = await client.query<{ output: ScanOutput }>("SELECT output FROM scan_outputs WHERE scope = $1 ORDER BY computed_at DESC LIMIT 1", [scope]);
   return rows[0]?.output ?? null;
 }
 
@@ -115,12 +126,12 @@ export async function loadEventLog(client: PoolClient, connectionId: string, ste
   const person = (external: string | null) => (external === null ? null : (actorId.get(external) ?? null));
   // Times come as epoch milliseconds (float8, which pg reads as a number): parsing a million
   // timestamps into Dates took longer than the analysis itself.
-  const items = await client.query<[string, number, string, string | null, string[], string, string | null]>({
-    text: `SELECT id, ${EPOCH_MS("created_at")}, item_type, priority, labels, status, assignee_id FROM work_items WHERE connection_id = $1`,
+  const items = await client.query<[string, number, string, string | null, string[], string, string | null, string]>({
+    text: `SELECT id, ${EPOCH_MS("created_at")}, item_type, priority, labels, status, assignee_id, container FROM work_items WHERE connection_id = $1`,
     values: [connectionId],
     rowMode: "array",
   });
-  const logItems: LogItem[] = items.rows.map(([key, createdAt, type, priority, labels, status, assignee]) => ({
+  const logItems: LogItem[] = items.rows.map(([key, createdAt, type, priority, labels, status, assignee, container]) => ({
     key,
     createdAt,
     type,
@@ -128,6 +139,7 @@ export async function loadEventLog(client: PoolClient, connectionId: string, ste
     labels,
     currentStep: status,
     currentAssignee: assignee,
+    container,
   }));
   // Read through a cursor, a chunk at a time, so a million rows are never held twice (as
   // rows and as events) at once. DECLARE takes no parameters; the id is a checked uuid, quoted.
