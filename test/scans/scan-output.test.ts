@@ -103,6 +103,12 @@ describe("the analytics step after a scan", () => {
     );
     expect(Object.fromEntries(counts.rows.map((row) => [row.container, row.n]))).toEqual({ ENG: engineering!.output.sample.items, SUP: support!.output.sample.items });
     expect(support!.output.sample.items + engineering!.output.sample.items).toBe(whole!.output.sample.items);
+    const events = await db.owner.query<{ container: string; n: number }>(
+      "SELECT w.container, count(*)::int AS n FROM events e JOIN work_items w ON w.id = e.work_item_id WHERE e.connection_id = $1 GROUP BY w.container",
+      [connectionId],
+    );
+    expect(Object.fromEntries(events.rows.map((row) => [row.container, row.n]))).toEqual({ ENG: engineering!.output.sample.events, SUP: support!.output.sample.events });
+    expect(support!.output.sample.events + engineering!.output.sample.events).toBe(whole!.output.sample.events);
     const stepsOf = (output: ScanOutput) => output.processMap.steps.map((step) => step.step);
     expect(stepsOf(support!.output)).toContain("Solved");
     expect(stepsOf(support!.output)).not.toContain("In Review");

@@ -11,7 +11,7 @@ import { handoffsOf, type Handoffs } from "./handoffs.js";
 import { lifecyclesOf } from "./lifecycle.js";
 import { processMapOf, type ProcessMap } from "./process-map.js";
 import { reworkOf, type Rework } from "./rework.js";
-import { scopeOf, type ScopeFilters } from "./scope.js";
+import { scopeOf, type Scope, type ScopeFilters } from "./scope.js";
 import { THIN_SAMPLE } from "./stats.js";
 import { stepTimesOf, type AgingStep, type StepTime } from "./time-in-status.js";
 import { buildTraces, type TraceQuality } from "./traces.js";
@@ -87,7 +87,7 @@ export function computeScanOutput(log: EventLog, settings: AnalysisSettings = {}
     stepSource: log.stepSource,
     window,
     calendar: settings.calendar ?? DEFAULT_CALENDAR,
-    sample: { items, completed, open: items - completed, events: log.events.length, thinBelow: THIN_SAMPLE },
+    sample: { items, completed, open: items - completed, events: eventsInScope(log, scope, quality), thinBelow: THIN_SAMPLE },
     steps: stepTimes.steps.map(({ step, class: stepClass }) => ({ step, class: stepClass })),
     counts: countsOf(scope, window),
     processMap,
@@ -122,6 +122,16 @@ function mediansOf(steps: readonly StepTime[], processMap: ProcessMap): Medians 
 /** Time in status lists every step with its stays, most entered first: the unclassified ones are the unknown steps. */
 function unknownSteps(steps: readonly StepTime[]): { step: string; visits: number }[] {
   return steps.filter((step) => step.class === null).map((step) => ({ step: step.step, visits: step.entered }));
+}
+
+/** The log's events (as given, duplicates included) of the items in scope. */
+function eventsInScope(log: EventLog, scope: Scope, quality: TraceQuality): number {
+  if (scope.items.length === scope.traces.items.length) return log.events.length - quality.eventsForUnknownItems;
+  const keys = new Set<string>();
+  for (const item of scope.items) keys.add(scope.traces.items[item]!.key);
+  let count = 0;
+  for (const event of log.events) if (keys.has(event.item)) count += 1;
+  return count;
 }
 
 /** Plain-language warnings a reader (or the AI) must see before trusting the numbers. */
