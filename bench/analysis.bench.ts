@@ -3,12 +3,11 @@
  * and the real BPI Challenge 2012 log imported from its XES file; each run in a forked
  * process so its memory is measured alone.
  */
-import { fork } from "node:child_process";
-import { once } from "node:events";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import type { AnalysisReport, AnalysisTask } from "./analysis-worker.js";
+import { runForked } from "./forked.js";
 import type { Benchmark } from "./run.js";
 import { createScratchDatabase } from "./scratch-database.js";
 
@@ -81,14 +80,4 @@ async function analyseStoredConnection(): Promise<AnalysisReport> {
   }
 }
 
-async function analyse(task: AnalysisTask): Promise<AnalysisReport> {
-  const worker = fork(WORKER, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  let report: AnalysisReport | undefined;
-  worker.once("message", (message) => {
-    report = message as AnalysisReport;
-  });
-  worker.send(task);
-  const [code] = (await once(worker, "close")) as [number | null];
-  if (!report) throw new Error(`the analysis worker exited with ${code} before reporting`);
-  return report;
-}
+const analyse = (task: AnalysisTask) => runForked<AnalysisTask, AnalysisReport>(WORKER, task);

@@ -3,13 +3,12 @@
  * ingestBatch, one tenant transaction a page) into a scratch Postgres, in a forked worker
  * process so its memory is measured alone.
  */
-import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import type { ScanJob } from "../app/src/scans/queue.js";
 import type { WorkerReport, WorkerTask } from "./ingest-worker.js";
+import { runForked } from "./forked.js";
 import type { Benchmark, BenchResult } from "./run.js";
 import { createScratchDatabase, type ScratchDatabase } from "./scratch-database.js";
 import { syntheticLogSize, type SyntheticSettings } from "./synthetic-connector.js";
@@ -116,7 +115,7 @@ async function measure(run: Run): Promise<(string | number)[]> {
     await seedExistingTenant(db);
     const jobs: ScanJob[] = [];
     for (let scan = 0; scan < run.scans; scan += 1) jobs.push(await arrangeScan(db, settings));
-    const report = await runWorker({ runtimeUrl: db.runtimeUrl, jobs });
+    const report = await runForked<WorkerTask, WorkerReport>(WORKER, { runtimeUrl: db.runtimeUrl, jobs });
     const failed = report.statuses.find((status) => status !== "succeeded");
     if (failed) throw new Error(`a scan ended ${failed}`);
     const events = await storedEvents(db, jobs, expected.events);
@@ -137,18 +136,6 @@ async function measure(run: Run): Promise<(string | number)[]> {
   }
 }
 
-/** "close" comes after the worker has exited and its IPC channel has delivered everything. */
-async function runWorker(task: WorkerTask): Promise<WorkerReport> {
-  const worker = fork(WORKER, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  let report: WorkerReport | undefined;
-  worker.once("message", (message) => {
-    report = message as WorkerReport;
-  });
-  worker.send(task);
-  const [code] = (await once(worker, "close")) as [number | null];
-  if (!report) throw new Error(`the ingest worker exited with ${code} before reporting`);
-  return report;
-}
 
 /**
  * Another tenant's history, analyzed as autovacuum does in a live database. Empty tables
