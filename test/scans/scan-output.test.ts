@@ -34,6 +34,15 @@ afterAll(async () => {
   await db.drop();
 });
 
+/** A demo connection of the tenant, with the analysis settings given (stored as the forms would store them). */
+async function demoConnection(settings: { step_classes?: unknown; calendar?: unknown } = {}): Promise<string> {
+  const { rows } = await db.owner.query<{ id: string }>(
+    "INSERT INTO connections (tenant_id, provider, label, config, step_classes, calendar) VALUES ($1, 'demo', 'demo board', $2, $3, $4) RETURNING id",
+    [tenant.tenantId, JSON.stringify(DEMO_SETTINGS), JSON.stringify(settings.step_classes ?? {}), settings.calendar === undefined ? null : JSON.stringify(settings.calendar)],
+  );
+  return rows[0]!.id;
+}
+
 async function scanOnce(connectionId: string, now = NOW): Promise<string> {
   const scanId = randomUUID();
   await db.owner.query("INSERT INTO scans (id, tenant_id, connection_id, status) VALUES ($1, $2, $3, 'queued')", [scanId, tenant.tenantId, connectionId]);
@@ -51,11 +60,7 @@ async function outputsOf(connectionId: string, scope = connectionScope(connectio
 
 describe("the analytics step after a scan", () => {
   it("stores the connection's scan output as a version of each scan, with drift against the one before", async () => {
-    const { rows } = await db.owner.query<{ id: string }>(
-      "INSERT INTO connections (tenant_id, provider, label, config) VALUES ($1, 'demo', 'analysed board', $2) RETURNING id",
-      [tenant.tenantId, JSON.stringify(DEMO_SETTINGS)],
-    );
-    const connectionId = rows[0]!.id;
+    const connectionId = await demoConnection();
     const firstScan = await scanOnce(connectionId);
 
     const [first] = await outputsOf(connectionId);
@@ -86,11 +91,7 @@ describe("the analytics step after a scan", () => {
   });
 
   it("keeps an output for each project or queue of a connection that reads several", async () => {
-    const { rows } = await db.owner.query<{ id: string }>(
-      "INSERT INTO connections (tenant_id, provider, label, config) VALUES ($1, 'demo', 'two queues', $2) RETURNING id",
-      [tenant.tenantId, JSON.stringify(DEMO_SETTINGS)],
-    );
-    const connectionId = rows[0]!.id;
+    const connectionId = await demoConnection();
     const scanId = await scanOnce(connectionId);
     const [whole] = await outputsOf(connectionId);
     const [support] = await outputsOf(connectionId, containerScope(connectionId, "SUP"));
@@ -117,12 +118,9 @@ describe("the analytics step after a scan", () => {
   });
 
   it("applies the team's own step classes for the connection", async () => {
-    const { rows } = await db.owner.query<{ id: string }>(
-      "INSERT INTO connections (tenant_id, provider, label, config, step_classes) VALUES ($1, 'demo', 'reclassified board', $2, $3) RETURNING id",
-      [tenant.tenantId, JSON.stringify(DEMO_SETTINGS), JSON.stringify({ "In Progress": { category: "waiting", waitClass: "external_wait" } })],
-    );
-    await scanOnce(rows[0]!.id);
-    const [version] = await outputsOf(rows[0]!.id);
+    const connectionId = await demoConnection({ step_classes: { "In Progress": { category: "waiting", waitClass: "external_wait" } } });
+    await scanOnce(connectionId);
+    const [version] = await outputsOf(connectionId);
     const inProgress = version!.output.steps.find((step) => step.step === "In Progress");
     expect(inProgress?.class).toEqual({ category: "waiting", waitClass: "external_wait", source: "override" });
     expect(version!.output.bottlenecks.headline.map((finding) => finding.step)).not.toContain("In Progress");
@@ -131,19 +129,14 @@ describe("the analytics step after a scan", () => {
 
   it("uses the connection's working calendar, and says so when it cannot be read", async () => {
     const calendar = { timeZone: "Europe/Amsterdam", workingDays: [1, 2, 3, 4], dayStart: "08:30", dayEnd: "16:30", holidays: ["2026-10-05"] };
-    const insert = (value: unknown) =>
-      db.owner.query<{ id: string }>(
-        "INSERT INTO connections (tenant_id, provider, label, config, calendar) VALUES ($1, 'demo', 'calendar board', $2, $3) RETURNING id",
-        [tenant.tenantId, JSON.stringify(DEMO_SETTINGS), JSON.stringify(value)],
-      );
-    const valid = (await insert(calendar)).rows[0]!.id;
+    const valid = await demoConnection({ calendar });
     await scanOnce(valid);
     const [withCalendar] = await outputsOf(valid);
     expect(withCalendar!.output.calendar).toEqual(calendar);
     const { businessLeadMs, leadMs } = withCalendar!.output.cycleTime;
     expect(businessLeadMs.p50).toBeLessThan(leadMs.p50!);
 
-    const broken = (await insert({ ...calendar, timeZone: "Mars/Olympus_Mons" })).rows[0]!.id;
+    const broken = await demoConnection({ calendar: { ...calendar, timeZone: "Mars/Olympus_Mons" } });
     await scanOnce(broken);
     const [fallback] = await outputsOf(broken);
     expect(fallback!.output.calendar.timeZone).toBe("UTC");

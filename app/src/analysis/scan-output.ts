@@ -11,7 +11,7 @@ import { handoffsOf, type Handoffs } from "./handoffs.js";
 import { lifecyclesOf } from "./lifecycle.js";
 import { processMapOf, type ProcessMap } from "./process-map.js";
 import { reworkOf, type Rework } from "./rework.js";
-import { scopeOf, type Scope, type ScopeFilters } from "./scope.js";
+import { scopeOf, type Scope, type ScopeFilters, type Window } from "./scope.js";
 import { THIN_SAMPLE } from "./stats.js";
 import { stepTimesOf, type AgingStep, type StepTime } from "./time-in-status.js";
 import { buildTraces, type TraceQuality } from "./traces.js";
@@ -70,11 +70,40 @@ export interface ScanOutput {
 }
 
 export function computeScanOutput(log: EventLog, settings: AnalysisSettings = {}): ScanOutput {
-  const filters = settings.filters ?? {};
-  const asOf = Math.min(log.asOf, filters.to ?? Number.POSITIVE_INFINITY);
+  return computeScanOutputs(log, settings, [{ filters: settings.filters ?? {}, previous: settings.previous ?? null }])[0]!;
+}
+
+/** One scope of a log: which items it covers, and its previous output for drift. */
+export interface ScopeRequest {
+  filters: ScopeFilters;
+  previous: ScanOutput | null;
+}
+
+/**
+ * The outputs of several scopes of one log (a connection and each of its projects), which
+ * share the log's traces and lifecycles: those are built once, not once a scope. Every scope
+ * ends where `settings.filters.to` says (the log's end by default).
+ */
+export function computeScanOutputs(log: EventLog, settings: AnalysisSettings, scopes: readonly ScopeRequest[]): ScanOutput[] {
+  const asOf = Math.min(log.asOf, settings.filters?.to ?? Number.POSITIVE_INFINITY);
   const { traces, quality } = buildTraces(log);
   const lifecycles = lifecyclesOf(traces, log.stepSource, createClassifier(settings.classifier), asOf);
-  const { scope, window } = scopeOf(traces, lifecycles, filters, asOf);
+  return scopes.map(({ filters, previous }) => {
+    const { scope, window } = scopeOf(traces, lifecycles, filters, asOf);
+    return outputOf({ log, settings, scope, window, quality, asOf, previous });
+  });
+}
+
+function outputOf({ log, settings, scope, window, quality, asOf, previous }: {
+  log: EventLog;
+  settings: AnalysisSettings;
+  scope: Scope;
+  window: Window;
+  quality: TraceQuality;
+  asOf: number;
+  previous: ScanOutput | null;
+}): ScanOutput {
+  const { traces, lifecycles } = scope;
   const items = scope.items.length;
   let completed = 0;
   for (const item of scope.items) if (!Number.isNaN(lifecycles.completedAt[item]!)) completed += 1;
@@ -105,7 +134,7 @@ export function computeScanOutput(log: EventLog, settings: AnalysisSettings = {}
     dataQuality: { ...quality, unknownSteps: unknownSteps(stepTimes.steps), itemsFilteredOut: traces.items.length - items, notes: [] },
   };
   output.dataQuality.notes = notesOn(output);
-  if (settings.previous) output.drift = driftBetween(settings.previous, output);
+  if (previous) output.drift = driftBetween(previous, output);
   return output;
 }
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_CALENDAR, parseCalendar, type WorkingCalendar } from "../analysis/calendar.js";
 import type { EventLog, LogEvent, LogEventKind, LogItem, StepSource } from "../analysis/event-log.js";
-import { computeScanOutput, type ScanOutput, type ScopeFilters } from "../analysis/scan-output.js";
+import { computeScanOutputs, type ScanOutput, type ScopeFilters } from "../analysis/scan-output.js";
 import type { PoolClient } from "../platform/db/pool.js";
 
 interface ConnectionRef {
@@ -45,30 +45,31 @@ const STEP_CLASSES = z.record(
 export async function refreshScanOutput(client: PoolClient, ref: ConnectionRef, scanId: string | null, now: Date): Promise<ScanOutput> {
   const settings = await analysisSettingsOf(client, ref.connectionId);
   const log = await loadEventLog(client, ref.connectionId, settings.provider === "file" ? "activity" : "status", now);
-  const analyse = async (scope: string, filters: ScopeFilters) => {
-    const output = computeScanOutput(log, {
-      classifier: { overrides: settings.stepClasses, providerCategories: settings.statusCategories },
-      calendar: settings.calendar,
-      filters,
-      previous: await latestScanOutput(client, scope),
-      computedAt: now.getTime(),
-    });
+  // A connection reading several projects, repositories or queues also has an output for each.
+  const containers = [...new Set(log.items.map((item) => item.container ?? ""))].filter((container) => container !== "").sort();
+  const scopes: { name: string; filters: ScopeFilters }[] = [
+    { name: connectionScope(ref.connectionId), filters: {} },
+    ...(containers.length > 1 ? containers.map((container) => ({ name: containerScope(ref.connectionId, container), filters: { containers: [container] } })) : []),
+  ];
+  const requests = [];
+  for (const scope of scopes) requests.push({ filters: scope.filters, previous: await latestScanOutput(client, scope.name) });
+  const outputs = computeScanOutputs(
+    log,
+    { classifier: { overrides: settings.stepClasses, providerCategories: settings.statusCategories }, calendar: settings.calendar, computedAt: now.getTime() },
+    requests,
+  );
+  for (const [index, output] of outputs.entries()) {
     output.dataQuality.notes.push(...settings.problems);
     await client.query("INSERT INTO scan_outputs (tenant_id, connection_id, scan_id, scope, computed_at, output) VALUES ($1, $2, $3, $4, $5, $6)", [
       ref.tenantId,
       ref.connectionId,
       scanId,
-      scope,
+      scopes[index]!.name,
       now,
       JSON.stringify(output),
     ]);
-    return output;
-  };
-  const whole = await analyse(connectionScope(ref.connectionId), {});
-  // A connection reading several projects, repositories or queues also has an output for each.
-  const containers = [...new Set(log.items.map((item) => item.container ?? ""))].filter((container) => container !== "");
-  if (containers.length > 1) for (const container of containers.sort()) await analyse(containerScope(ref.connectionId, container), { containers: [container] });
-  return whole;
+  }
+  return outputs[0]!;
 }
 
 /** The latest output of a scope: a connection's (connectionScope) or one of its containers' (containerScope). */
