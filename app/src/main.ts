@@ -11,6 +11,7 @@ import { migrate } from "./platform/db/migrate.js";
 import { createPool } from "./platform/db/pool.js";
 import { rotateCredentials } from "./platform/db/rotate-credentials.js";
 import { createLogger } from "./platform/log.js";
+import { checkPostgres, checkRedis, ServiceCheckError } from "./platform/service-checks.js";
 import { Vault } from "./platform/vault.js";
 import { runScheduler } from "./processes/scheduler.js";
 import { runWeb } from "./processes/web.js";
@@ -18,12 +19,20 @@ import { runWorker } from "./processes/worker.js";
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
 
-const COMMANDS: Record<string, { about: string; run: (config: Config) => Promise<void> }> = {
-  web: { about: "serve the web UI and API", run: runWeb },
-  worker: { about: "run background jobs", run: runWorker },
-  scheduler: { about: "enqueue scheduled work (one leader at a time)", run: runScheduler },
+interface Command {
+  about: string;
+  run: (config: Config) => Promise<void>;
+  /** Long-running roles sign in to Postgres and Redis before they start, and stop with one clear line when they cannot. */
+  checksServices?: boolean;
+}
+
+const COMMANDS: Record<string, Command> = {
+  web: { about: "serve the web UI and API", run: runWeb, checksServices: true },
+  worker: { about: "run background jobs", run: runWorker, checksServices: true },
+  scheduler: { about: "enqueue scheduled work (one leader at a time)", run: runScheduler, checksServices: true },
   migrate: { about: "apply database migrations (uses DATABASE_OWNER_URL)", run: runMigrate },
   "bootstrap-db": { about: "create the database roles and database (uses DATABASE_ADMIN_URL)", run: runBootstrap },
+  "prepare-db": { about: "bootstrap-db, then migrate: what a fresh install or an upgrade runs first", run: runPrepareDb },
   "rotate-key": { about: "re-encrypt every credential under the newest TWINFLOW_VAULT_KEYS key", run: runRotateKey },
   demo: { about: "create the demo organization with a generated event log", run: runDemo },
 };
@@ -42,6 +51,16 @@ async function main(argv: string[]): Promise<number> {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);
     return 78; // EX_CONFIG
+  }
+  if (command.checksServices) {
+    try {
+      await checkPostgres(config.databaseUrl, "DATABASE_URL");
+      await checkRedis(config.redisUrl, "REDIS_URL");
+    } catch (err) {
+      if (!(err instanceof ServiceCheckError)) throw err;
+      process.stderr.write(`twinflow ${name}: ${err.message}\n`);
+      return 69; // EX_UNAVAILABLE
+    }
   }
   await command.run(config);
   return 0;
@@ -65,6 +84,11 @@ async function runMigrate(config: Config): Promise<void> {
   } finally {
     await pool.end();
   }
+}
+
+async function runPrepareDb(config: Config): Promise<void> {
+  await runBootstrap(config);
+  await runMigrate(config);
 }
 
 async function runBootstrap(config: Config): Promise<void> {

@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../support/net.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { runTwinflow, startTwinflow } from "../support/process.js";
+import { ADMIN_DATABASE_URL, TEST_DATABASE_PREFIX, TEST_OWNER, TEST_RUNTIME, databaseUrl } from "../support/services.js";
 import { Browser, testEnv } from "../support/web.js";
 
 let db: TestDatabase;
@@ -73,5 +76,25 @@ describe("twinflow processes", () => {
     const result = await runTwinflow(["migrate"], testEnv(db));
     expect(result.code).toBe(0);
     expect(result.output).toContain("database is up to date");
+  });
+
+  it("prepare-db creates a missing database and migrates it, and an upgrade run changes nothing", async () => {
+    // Named like the run's other databases, so the run drops it at the end.
+    const name = `${TEST_DATABASE_PREFIX}${inject("testRunId")}_prepare_${randomBytes(3).toString("hex")}`;
+    const env = testEnv(db, { DATABASE_ADMIN_URL: ADMIN_DATABASE_URL, DATABASE_OWNER_URL: databaseUrl(TEST_OWNER, name), DATABASE_URL: databaseUrl(TEST_RUNTIME, name) });
+    const first = await runTwinflow(["prepare-db"], env);
+    expect(first.code).toBe(0);
+    expect(first.output).toContain('"msg":"migrations applied"');
+    const runtime = new pg.Client({ connectionString: databaseUrl(TEST_RUNTIME, name) });
+    await runtime.connect();
+    try {
+      const { rows } = await runtime.query<{ n: number }>("SELECT count(*)::int AS n FROM work_items");
+      expect(rows[0]!.n).toBe(0);
+    } finally {
+      await runtime.end();
+    }
+    const again = await runTwinflow(["prepare-db"], env);
+    expect(again.code).toBe(0);
+    expect(again.output).toContain("database is up to date");
   });
 });
