@@ -28,11 +28,23 @@ export function createPool(options: PoolOptions): Pool {
   return pool;
 }
 
+/**
+ * How a transaction begins: `read-write` at Postgres's default isolation, or `snapshot`:
+ * read-only, every statement seeing the same committed state (a page built from several
+ * queries never shows half of another transaction).
+ */
+export type TransactionMode = "read-write" | "snapshot";
+
+const BEGIN: Record<TransactionMode, string> = {
+  "read-write": "BEGIN",
+  snapshot: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+};
+
 /** Runs fn in a transaction on one client; rolls back on any error. */
-export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, mode: TransactionMode = "read-write"): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query("BEGIN");
+    await client.query(BEGIN[mode]);
     const result = await fn(client);
     await client.query("COMMIT");
     return result;

@@ -134,4 +134,25 @@ describe("row-level security for the runtime role", () => {
     const attempt = withTenant(db.runtime, tenantA.tenantId, (client) => client.query("DELETE FROM audit_log"));
     await expect(attempt).rejects.toMatchObject({ code: "42501" });
   });
+
+  it("reads a snapshot: a commit between two reads is not seen, and writes are refused", async () => {
+    const label = async () =>
+      (await db.owner.query<{ label: string }>("SELECT label FROM connections WHERE id = $1", [tenantA.connectionId])).rows[0]!.label;
+    const before = await label();
+    const seen = await withTenant(
+      db.runtime,
+      tenantA.tenantId,
+      async (client) => {
+        const first = (await client.query<{ label: string }>("SELECT label FROM connections WHERE id = $1", [tenantA.connectionId])).rows[0]!.label;
+        await db.owner.query("UPDATE connections SET label = 'changed meanwhile' WHERE id = $1", [tenantA.connectionId]);
+        const second = (await client.query<{ label: string }>("SELECT label FROM connections WHERE id = $1", [tenantA.connectionId])).rows[0]!.label;
+        return [first, second];
+      },
+      "snapshot",
+    );
+    expect(seen).toEqual([before, before]);
+    expect(await label()).toBe("changed meanwhile");
+    const write = withTenant(db.runtime, tenantA.tenantId, (client) => client.query("UPDATE connections SET label = 'x' WHERE id = $1", [tenantA.connectionId]), "snapshot");
+    await expect(write).rejects.toMatchObject({ code: "25006" });
+  });
 });

@@ -1,4 +1,4 @@
-import { inTransaction, type Pool, type PoolClient } from "./pool.js";
+import { inTransaction, type Pool, type PoolClient, type TransactionMode } from "./pool.js";
 import { isUuid } from "../ids.js";
 
 /**
@@ -6,12 +6,16 @@ import { isUuid } from "../ids.js";
  * `SET LOCAL` (set_config with is_local) ends with the transaction, so a pooled
  * connection never carries one tenant's context into another request.
  */
-export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: PoolClient) => Promise<T>, mode: TransactionMode = "read-write"): Promise<T> {
   assertUuid(tenantId, "tenant id");
-  return inTransaction(pool, async (client) => {
-    await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenantId]);
-    return fn(client);
-  });
+  return inTransaction(
+    pool,
+    async (client) => {
+      await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenantId]);
+      return fn(client);
+    },
+    mode,
+  );
 }
 
 /** Runs fn with only the person's own memberships visible (used at sign-in, before a tenant is chosen). */

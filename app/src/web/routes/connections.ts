@@ -58,7 +58,9 @@ export function connectionRoutes(deps: WebDeps): Router<RequestState> {
   router.get("/connections/:id", async (ctx) => {
     const principal = requirePrincipal(ctx);
     const connectionId = connectionIdOf(ctx);
-    const details = await withTenant(pool, principal.tenantId, (client) => loadConnection(client, connectionId));
+    // One snapshot: a scan that ends between two of the page's queries must not show as
+    // failed while the connection still reads as active.
+    const details = await withTenant(pool, principal.tenantId, (client) => loadConnection(client, connectionId), "snapshot");
     const connector = deps.connectors.get(details.connection.provider as Connector["provider"]);
     const manifest = connector
       ? {
