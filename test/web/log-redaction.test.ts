@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { Browser, errorOf, signUp, startTestWeb, type TestWeb } from "../support/web.js";
+import { Browser, errorOf, invite, joinAsNewMember, signUp, startTestWeb, type TestWeb } from "../support/web.js";
 
 let db: TestDatabase;
 let web: TestWeb;
@@ -19,6 +19,16 @@ afterAll(async () => {
 const canary = (what: string) => `canary-${what}-${randomUUID()}`;
 
 describe("what reaches the log", () => {
+  it("never contains an invitation's token, which travels in the link's path", async () => {
+    const owner = await signUp(web, { email: "inviter@example.com", tenantName: "Invite Co" });
+    const token = await invite(owner, "invitee@example.com");
+    await joinAsNewMember(web, token, "Invitee");
+    const secret = token.slice(token.lastIndexOf("/") + 1);
+    expect(secret.length).toBeGreaterThan(20);
+    expect(web.logs.text).not.toContain(secret);
+    expect(web.logs.text).toContain("/invite/[REDACTED]");
+  });
+
   it("never contains secrets sent in headers, cookies, query strings or forms", async () => {
     const secrets = {
       bearer: canary("bearer"),

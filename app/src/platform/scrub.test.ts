@@ -39,6 +39,12 @@ describe("scrubUrl", () => {
     );
   });
 
+  it("scrubs an invitation token carried in the path", () => {
+    expect(scrubUrl("/invite/4f1c2a9e-1d2b-4c3d-8e9f-0a1b2c3d4e5f.s3cr3tTokenValue?next=%2Foverview")).toBe("/invite/[REDACTED]?next=%2Foverview");
+    expect(scrubText("join at https://twinflow.example.com/invite/abc.def-secret now")).toBe("join at https://twinflow.example.com/invite/[REDACTED] now");
+    expect(scrubUrl("/members/invite")).toBe("/members/invite");
+  });
+
   it("scrubs the password of a URL with credentials", () => {
     expect(scrubUrl("postgres://app:canary-pw@db.internal:5432/twinflow")).toBe(
       "postgres://app:[REDACTED]@db.internal:5432/twinflow",

@@ -61,9 +61,13 @@ const BEARER_TOKEN = /\bBearer\s+[A-Za-z0-9\-._~+/]+=*/gi;
 /** Three base64url segments whose header is a JSON object (`{"` encodes to `eyJ`). */
 const JWT = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 
-/** Replaces sensitive query parameter values and URL passwords; everything else is kept as written. */
+/** Paths whose last segment is itself a secret: an invitation link carries its token in the path. */
+const SECRET_PATH = /(\/invite\/)[^/?#\s"'<>]+/gi;
+
+/** Replaces sensitive query parameter values, secret path segments and URL passwords; everything else is kept as written. */
 export function scrubUrl(url: string): string {
   return url
+    .replace(SECRET_PATH, `$1${REDACTED}`)
     .replace(PLAIN_PARAM, (_match, name: string) => `${name}=${REDACTED}`)
     .replace(ENCODED_PARAM, (_match, name: string) => `${name}%3D${REDACTED}`)
     .replace(USERINFO_PASSWORD, `$1${REDACTED}@`);
