@@ -83,6 +83,13 @@ describe("loadConfig", () => {
     expect(config.oidc?.authorizedParties).toEqual(["https://twinflow.example.com", "https://admin.example.com"]);
   });
 
+  it("serves metrics on loopback port 9464 by default, on its own port only", () => {
+    expect(loadConfig(valid())).toMatchObject({ metricsHost: "127.0.0.1", metricsPort: 9464 });
+    expect(loadConfig({ ...valid(), METRICS_HOST: "0.0.0.0", METRICS_PORT: "0" })).toMatchObject({ metricsHost: "0.0.0.0", metricsPort: 0 });
+    expect(problemsOf({ ...valid(), PORT: "9464" }).some((p) => p.startsWith("METRICS_PORT must differ from PORT"))).toBe(true);
+    expect(problemsOf({ ...valid(), METRICS_PORT: "70000" }).some((p) => p.startsWith("METRICS_PORT is invalid"))).toBe(true);
+  });
+
   it("reports a bad value with the variable name and what a good one looks like", () => {
     expect(problemsOf({ ...valid(), PORT: "eighty" })[0]).toMatch(/^PORT is invalid .*a TCP port/);
     expect(problemsOf({ ...valid(), DATABASE_URL: "mysql://x@y/z" })[0]).toMatch(/^DATABASE_URL is invalid \(must start with postgres:\/\/\)/);

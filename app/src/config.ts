@@ -49,6 +49,14 @@ const variables = {
   },
   TRUST_PROXY: { schema: booleanString.default(false), hint: "true only when nginx (or another proxy) sets X-Forwarded-For" },
   LOG_LEVEL: { schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"), hint: "info, warn, error or debug" },
+  METRICS_HOST: {
+    schema: z.string().min(1).default("127.0.0.1"),
+    hint: "the address each process serves /metrics and /healthz on; 0.0.0.0 only on a private network (compose's internal one)",
+  },
+  METRICS_PORT: {
+    schema: z.coerce.number().int().min(0).max(65535).default(9464),
+    hint: "a TCP port for /metrics and /healthz, never the web PORT, e.g. 9464; 0 picks a free one",
+  },
   DATABASE_URL: { schema: postgresUrl, hint: "postgres://twinflow_app:PASSWORD@127.0.0.1:5432/twinflow (the runtime role)" },
   DATABASE_OWNER_URL: { schema: postgresUrl.optional(), hint: "postgres://twinflow_owner:PASSWORD@127.0.0.1:5432/twinflow (used by migrate and rotate-key only)" },
   DATABASE_ADMIN_URL: {
@@ -126,6 +134,10 @@ export interface Config {
   publicUrl: string;
   trustProxy: boolean;
   logLevel: Parsed["LOG_LEVEL"];
+  /** Where a process serves its metrics and health check: never the web port. */
+  metricsHost: string;
+  /** 0 lets the system pick, for tests and several processes on one host. */
+  metricsPort: number;
   databaseUrl: string;
   databaseOwnerUrl: string | undefined;
   databaseAdminUrl: string;
@@ -181,6 +193,9 @@ function crossChecks(values: Parsed): string[] {
   if (values.NODE_ENV === "production" && !values.PUBLIC_URL.startsWith("https://")) {
     problems.push("PUBLIC_URL must be https:// in production: session cookies are Secure and nginx terminates TLS");
   }
+  if (values.METRICS_PORT !== 0 && values.METRICS_PORT === values.PORT) {
+    problems.push("METRICS_PORT must differ from PORT: metrics and the process health check are never served on the public web port");
+  }
   if (Boolean(values.JIRA_OAUTH_CLIENT_ID) !== Boolean(values.JIRA_OAUTH_CLIENT_SECRET)) {
     problems.push("JIRA_OAUTH_CLIENT_ID and JIRA_OAUTH_CLIENT_SECRET go together: set both to offer Atlassian sign-in for Jira, or neither");
   }
@@ -210,6 +225,8 @@ function toConfig(values: Parsed): Config {
     publicUrl: values.PUBLIC_URL,
     trustProxy: values.TRUST_PROXY,
     logLevel: values.LOG_LEVEL,
+    metricsHost: values.METRICS_HOST,
+    metricsPort: values.METRICS_PORT,
     databaseUrl: values.DATABASE_URL,
     databaseOwnerUrl: values.DATABASE_OWNER_URL,
     databaseAdminUrl: values.DATABASE_ADMIN_URL,

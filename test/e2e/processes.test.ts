@@ -3,7 +3,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../support/net.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { runTwinflow, startTwinflow } from "../support/process.js";
+import { samplesOf, valueOf } from "../support/metrics.js";
+import { runTwinflow, startTwinflow, type RunningProcess } from "../support/process.js";
 import { ADMIN_DATABASE_URL, TEST_DATABASE_PREFIX, TEST_OWNER, TEST_RUNTIME, databaseUrl } from "../support/services.js";
 import { Browser, testEnv } from "../support/web.js";
 
@@ -17,6 +18,13 @@ afterAll(async () => {
   await db.drop();
 });
 
+/** The metrics address a process logged once it was ready (tests bind port 0). */
+async function metricsUrl(role: RunningProcess): Promise<string> {
+  await role.waitFor(/"msg":"metrics listening"/);
+  const line = role.output().split("\n").find((text) => text.includes('"msg":"metrics listening"'))!;
+  const { host, port } = JSON.parse(line) as { host: string; port: number };
+  return `http://${host}:${port}`;
+}
 
 describe("twinflow processes", () => {
   it("web: starts against real Postgres and Redis, signs a person up and in, shows the overview, and stops cleanly on SIGTERM", async () => {
@@ -41,6 +49,12 @@ describe("twinflow processes", () => {
       const overview = await again.get("/overview");
       expect(overview.status).toBe(200);
       expect(overview.body).toContain("Process Co");
+
+      const metrics = await metricsUrl(web);
+      expect(new URL(metrics).port).not.toBe(String(port));
+      const text = await (await fetch(`${metrics}/metrics`)).text();
+      expect(valueOf(text, "twinflow_http_request_duration_seconds_count", { method: "GET", route: "/overview", status: "2xx" })).toBe(2);
+      expect((await fetch(`${base}/metrics`)).status).toBe(404);
     } finally {
       expect(await web.stop()).toBe(0);
     }
@@ -55,6 +69,15 @@ describe("twinflow processes", () => {
     try {
       await worker.waitFor(/"msg":"worker ready"/);
       await scheduler.waitFor(/"msg":"scheduler is (the leader|standing by)"/);
+      for (const role of [worker, scheduler]) {
+        const metrics = await metricsUrl(role);
+        const health = await fetch(`${metrics}/healthz`);
+        expect(health.status).toBe(200);
+        expect(await health.text()).toBe("ok");
+        const text = await (await fetch(`${metrics}/metrics`)).text();
+        expect(valueOf(text, "twinflow_queue_jobs", { queue: "scans-demo", state: "waiting" })).toBe(0);
+        expect(samplesOf(text, "twinflow_process_cpu_seconds_total")).toHaveLength(1);
+      }
     } finally {
       expect(await worker.stop()).toBe(0);
       expect(await scheduler.stop()).toBe(0);

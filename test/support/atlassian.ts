@@ -2,9 +2,11 @@ import { atlassianOAuthClient, jiraTokenRefresher } from "../../app/src/connecto
 import { createLogger } from "../../app/src/platform/log.js";
 import { Vault } from "../../app/src/platform/vault.js";
 import { pino } from "pino";
+import { Registry } from "prom-client";
 import { queueOptionsFrom, startScanWorkers, type ScanWorkers } from "../../app/src/scans/queue.js";
 import { CONNECTORS } from "../../app/src/scans/registry.js";
-import { scanAndAnalyze } from "../../app/src/scans/scan-job.js";
+import { scanJobHandler } from "../../app/src/scans/scan-job.js";
+import { scanMetrics } from "../../app/src/scans/scan-metrics.js";
 import type { FakeAtlassian } from "../fakes/atlassian-auth.js";
 import type { TestDatabase } from "./database.js";
 import { LogCapture, type Browser, type TestWeb } from "./web.js";
@@ -50,9 +52,7 @@ export function startRenewingWorkers(web: TestWeb, db: TestDatabase): { workers:
     connectors: CONNECTORS,
     renewal: { redis: web.redis, refreshers: new Map([["jira" as const, jiraTokenRefresher(atlassianOAuthClient(web.config.atlassian)!, log)]]) },
   };
-  const workers = startScanWorkers(queueOptionsFrom(web.config, pino({ level: "silent" })), [...CONNECTORS.keys()], async (job, signal) => {
-    await scanAndAnalyze(deps, job, signal);
-  });
+  const workers = startScanWorkers(queueOptionsFrom(web.config, pino({ level: "silent" })), [...CONNECTORS.keys()], scanJobHandler(deps, scanMetrics(new Registry())));
   return { workers, logs };
 }
 

@@ -2,9 +2,11 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
+import type { Registry } from "prom-client";
 import { loadConfig, type Config } from "../../app/src/config.js";
 import { createPool, type Pool } from "../../app/src/platform/db/pool.js";
 import { createLogger } from "../../app/src/platform/log.js";
+import { createMetricsRegistry } from "../../app/src/platform/metrics.js";
 import { createRedis, type Redis } from "../../app/src/platform/redis.js";
 import { generateVaultKey } from "../../app/src/platform/vault.js";
 import type { ScanQueues } from "../../app/src/scans/queue.js";
@@ -23,6 +25,8 @@ export function testEnv(db: TestDatabase, overrides: Record<string, string> = {}
     TWINFLOW_VAULT_KEYS: `test1:${generateVaultKey()}`,
     SESSION_SECRET: randomBytes(32).toString("base64"),
     LOG_LEVEL: "info",
+    // Processes started in parallel each get a free metrics port.
+    METRICS_PORT: "0",
     TRUST_PROXY: "true",
     // Each test app gets queues of its own in the shared Redis.
     QUEUE_PREFIX: `test-${randomBytes(4).toString("hex")}`,
@@ -49,6 +53,8 @@ export interface TestWeb {
   pool: Pool;
   redis: Redis;
   logs: LogCapture;
+  /** The app's metrics registry, as the web process would serve it. */
+  metrics: Registry;
   close(): Promise<void>;
 }
 
@@ -59,7 +65,8 @@ export async function startTestWeb(db: TestDatabase, overrides: Record<string, s
   const log = createLogger({ level: "info", destination: logs });
   const pool = createPool({ connectionString: config.databaseUrl, max: 5, applicationName: "twinflow-test", log });
   const redis = createRedis({ url: config.redisUrl, log, keyPrefix: `test:${randomBytes(6).toString("hex")}:` });
-  const deps = assembleWebDeps({ config, log, pool, redis });
+  const metrics = createMetricsRegistry();
+  const deps = assembleWebDeps({ config, log, pool, redis, metrics });
   const app = createWebApp(deps);
   const queues = deps.queues;
   const server: Server = createServer(app.callback());
@@ -72,6 +79,7 @@ export async function startTestWeb(db: TestDatabase, overrides: Record<string, s
     pool,
     redis,
     logs,
+    metrics,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -101,7 +109,11 @@ export class Browser {
    */
   readonly clientIp = `2001:db8:${randomBytes(2).toString("hex")}:${randomBytes(2).toString("hex")}::${(nextClient++).toString(16)}`;
 
-  constructor(private readonly base: string) {}
+  /** `fetchImpl` lets a test reach the app through TLS with its own trust store (nginx in front). */
+  constructor(
+    private readonly base: string,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
 
   async get(path: string, headers: Record<string, string> = {}): Promise<Page> {
     return this.request("GET", path, undefined, headers);
@@ -123,7 +135,7 @@ export class Browser {
 
   async request(method: string, path: string, body?: string | FormData, headers: Record<string, string> = {}): Promise<Page> {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
-    const response = await fetch(`${this.base}${path}`, {
+    const response = await this.fetchImpl(`${this.base}${path}`, {
       method,
       body,
       redirect: "manual",

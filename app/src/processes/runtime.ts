@@ -1,6 +1,8 @@
+import type { Registry } from "prom-client";
 import type { Config } from "../config.js";
 import { createPool, type Pool } from "../platform/db/pool.js";
 import { createLogger, type Logger } from "../platform/log.js";
+import { createMetricsRegistry, startMetricsServer, type MetricsServer } from "../platform/metrics.js";
 import { createRedis, type Redis } from "../platform/redis.js";
 
 /** The connections every long-running role holds, and one way to let them go. */
@@ -9,6 +11,8 @@ export interface Runtime {
   log: Logger;
   pool: Pool;
   redis: Redis;
+  /** This process's metrics, served by `serveMetrics`. */
+  metrics: Registry;
   close(): Promise<void>;
 }
 
@@ -21,10 +25,20 @@ export function openRuntime(config: Config, role: string): Runtime {
     log,
     pool,
     redis,
+    metrics: createMetricsRegistry(),
     async close() {
       await Promise.allSettled([pool.end(), redis.quit()]);
     },
   };
+}
+
+/**
+ * Serves the role's /metrics and /healthz on METRICS_HOST:METRICS_PORT. Roles start it once
+ * they are ready, so a passing health check means the role is doing its work.
+ */
+export function serveMetrics(runtime: Runtime): Promise<MetricsServer> {
+  const { config, metrics, log } = runtime;
+  return startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics, log });
 }
 
 /**

@@ -3,8 +3,10 @@ import type { Config } from "../config.js";
 import { LeaderLock } from "../platform/leader-lock.js";
 import type { Logger } from "../platform/log.js";
 import { requeueStalledScans, scheduleDueScans } from "../scans/enqueue.js";
+import { registerQueueDepth } from "../scans/queue-metrics.js";
 import { queueOptionsFrom, ScanQueues } from "../scans/queue.js";
-import { openRuntime, watchStopSignals, type Runtime } from "./runtime.js";
+import { CONNECTORS } from "../scans/registry.js";
+import { openRuntime, serveMetrics, watchStopSignals, type Runtime } from "./runtime.js";
 
 const LEADER_KEY = "scheduler:leader";
 const LEADER_TTL_MS = 30_000;
@@ -53,6 +55,7 @@ export async function runScheduler(config: Config): Promise<void> {
   const base = openRuntime(config, "scheduler");
   const runtime: SchedulerRuntime = { ...base, queues: new ScanQueues(queueOptionsFrom(config, base.log)) };
   const { log, redis } = runtime;
+  registerQueueDepth(runtime.metrics, runtime.queues, [...CONNECTORS.keys()], log);
   const lock = new LeaderLock(redis, LEADER_KEY, LEADER_TTL_MS);
   let leader: boolean | undefined;
   const renew = async () => {
@@ -66,8 +69,10 @@ export async function runScheduler(config: Config): Promise<void> {
   await renew();
   const renewal = setInterval(() => void renew(), RENEW_EVERY_MS);
   const jobs = TASKS.map((task) => cron.schedule(task.cron, () => (leader ? runTask(task, runtime, log) : undefined), { name: task.name }));
+  const metricsServer = await serveMetrics(runtime);
   const signal = await stopRequested;
   log.info({ signal }, "shutting down");
+  await metricsServer.close();
   clearInterval(renewal);
   await Promise.all(jobs.map((job) => job.stop()));
   if (leader === true) await lock.release().catch((err: unknown) => log.warn({ err }, "leader lock release failed; it will expire"));

@@ -2,13 +2,13 @@ import { createServer } from "node:http";
 import type { Config } from "../config.js";
 import { createWebApp } from "../web/app.js";
 import { assembleWebDeps } from "../web/deps.js";
-import { openRuntime, watchStopSignals } from "./runtime.js";
+import { openRuntime, serveMetrics, watchStopSignals } from "./runtime.js";
 
 export async function runWeb(config: Config): Promise<void> {
   const stopRequested = watchStopSignals();
   const runtime = openRuntime(config, "web");
-  const { log, pool, redis } = runtime;
-  const deps = assembleWebDeps({ config, log, pool, redis });
+  const { log, pool, redis, metrics } = runtime;
+  const deps = assembleWebDeps({ config, log, pool, redis, metrics });
   const app = createWebApp(deps);
   const server = createServer(app.callback());
   server.headersTimeout = 20_000;
@@ -18,8 +18,10 @@ export async function runWeb(config: Config): Promise<void> {
     server.listen(config.port, config.host, resolve);
   });
   log.info({ url: config.publicUrl, host: config.host, port: config.port }, "web listening");
+  const metricsServer = await serveMetrics(runtime);
   const signal = await stopRequested;
   log.info({ signal }, "shutting down");
+  await metricsServer.close();
   // Stop accepting, let in-flight requests finish, then release the pools.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();

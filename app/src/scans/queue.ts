@@ -36,6 +36,16 @@ export function queueOptionsFrom(config: Config, log: Logger): QueueOptions {
 
 const queueName = (provider: Provider) => `scans-${provider}`;
 
+/** The job states worth watching: the backlog, work in hand, jobs held for later, and failures. */
+const WATCHED_JOB_STATES = ["waiting", "active", "delayed", "failed"] as const;
+
+export interface QueueJobCounts {
+  /** The queue's name, such as scans-demo. */
+  queue: string;
+  /** Jobs per watched state, every state present. */
+  counts: Record<string, number>;
+}
+
 /** BullMQ needs connections that never give up on a command; outages are logged like any Redis client's. */
 function queueConnection(options: QueueOptions): Redis {
   return createRedis({ url: options.redisUrl, log: options.log, waitThroughOutages: true });
@@ -52,6 +62,13 @@ export class ScanQueues {
   /** The job id is the scan id, so enqueuing the same scan twice is one job. */
   async enqueue(provider: Provider, job: ScanJob): Promise<void> {
     await this.queue(provider).add("scan", job, { jobId: job.scanId, removeOnComplete: 1000, removeOnFail: 1000 });
+  }
+
+  /** How many jobs each provider's queue holds in each watched state. */
+  async jobCounts(providers: readonly Provider[]): Promise<QueueJobCounts[]> {
+    return Promise.all(
+      providers.map(async (provider) => ({ queue: queueName(provider), counts: await this.queue(provider).getJobCounts(...WATCHED_JOB_STATES) })),
+    );
   }
 
   private queue(provider: Provider): Queue<ScanJob> {
@@ -74,18 +91,17 @@ export interface ScanWorkers {
   close(): Promise<void>;
 }
 
-export function startScanWorkers(
-  options: QueueOptions,
-  providers: readonly Provider[],
-  run: (job: ScanJob, signal: AbortSignal) => Promise<void>,
-): ScanWorkers {
+/** Runs one job taken from the queue of `provider`. */
+export type ScanJobRunner = (job: ScanJob, signal: AbortSignal, provider: Provider) => Promise<void>;
+
+export function startScanWorkers(options: QueueOptions, providers: readonly Provider[], run: ScanJobRunner): ScanWorkers {
   const stopping = new AbortController();
   // BullMQ leaves connections it was handed open; these are ours to close.
   const connections: Redis[] = [];
   const workers = providers.map((provider) => {
     const connection = queueConnection(options);
     connections.push(connection);
-    return new Worker<ScanJob>(queueName(provider), (job: Job<ScanJob>) => run(job.data, stopping.signal), {
+    return new Worker<ScanJob>(queueName(provider), (job: Job<ScanJob>) => run(job.data, stopping.signal, provider), {
       connection,
       prefix: options.prefix,
       concurrency: PROVIDER_CONCURRENCY[provider],

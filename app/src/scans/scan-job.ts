@@ -1,6 +1,7 @@
 import { withTenant } from "../platform/db/tenant.js";
-import type { ScanJob } from "./queue.js";
+import type { ScanJob, ScanJobRunner } from "./queue.js";
 import { runScan, type ScanDeps } from "./runner.js";
+import type { ScanMetrics } from "./scan-metrics.js";
 import type { ScanEndStatus } from "./scan-records.js";
 import { refreshScanOutput } from "./scan-output-store.js";
 
@@ -23,4 +24,25 @@ export async function scanAndAnalyze(deps: ScanDeps, job: ScanJob, signal: Abort
     log.error({ err }, "the scan output could not be computed; the previous one stays");
   }
   return status;
+}
+
+/**
+ * The worker's job handler: a scan job, counted and timed by provider and outcome. A job
+ * that throws (the database unreachable, say) is logged here, the one place that sees it,
+ * and rethrown so the queue records the job as failed.
+ */
+export function scanJobHandler(deps: ScanDeps, metrics: ScanMetrics): ScanJobRunner {
+  return async (job, signal, provider) => {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    let status: ScanEndStatus;
+    try {
+      status = await scanAndAnalyze(deps, job, signal);
+    } catch (err) {
+      metrics.record(provider, "error", seconds());
+      deps.log.error({ err, provider, scanId: job.scanId, connectionId: job.connectionId }, "scan job failed");
+      throw err;
+    }
+    metrics.record(provider, status, seconds());
+  };
 }

@@ -7,6 +7,7 @@ import { fileUpload } from "./middleware/file-upload.js";
 import { eventLogRoutes, IMPORT_LIMIT_BYTES, IMPORT_PATH } from "./routes/event-logs.js";
 import { errorPages } from "./middleware/errors.js";
 import { requestLog } from "./middleware/request-log.js";
+import { requestMetrics } from "./middleware/request-metrics.js";
 import { securityHeaders } from "./middleware/security-headers.js";
 import { apiRoutes } from "./routes/api.js";
 import { connectionRoutes } from "./routes/connections.js";
@@ -23,6 +24,7 @@ export const BODY_LIMIT = "100kb";
 
 export function createWebApp(deps: WebDeps): Koa<RequestState> {
   const app = new Koa<RequestState>({ proxy: deps.config.trustProxy });
+  app.use(requestMetrics(deps.metrics));
   // Koa would refuse Secure cookies on plain HTTP; they are always Secure (TLS ends at nginx,
   // and browsers treat http://localhost as a secure context).
   app.use(async (ctx, next) => {

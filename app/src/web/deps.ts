@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import { createAuthenticator, type Authenticator } from "../auth/authenticator.js";
 import { Throttle } from "../auth/throttle.js";
 import type { Config } from "../config.js";
@@ -15,6 +16,8 @@ export interface WebDeps {
   log: Logger;
   pool: Pool;
   redis: Redis;
+  /** The process's metrics registry, which the request metrics join. */
+  metrics: Registry;
   authenticator: Authenticator;
   throttle: Throttle;
   render: Renderer;
@@ -24,7 +27,7 @@ export interface WebDeps {
 }
 
 /** The web process's parts, built from its connections; the caller closes `queues`. */
-export function assembleWebDeps(base: { config: Config; log: Logger; pool: Pool; redis: Redis }): WebDeps {
+export function assembleWebDeps(base: { config: Config; log: Logger; pool: Pool; redis: Redis; metrics: Registry }): WebDeps {
   const { config, pool, redis } = base;
   return {
     ...base,

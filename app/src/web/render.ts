@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
+import { assetUrl } from "./static-files.js";
 
 const VIEWS = fileURLToPath(new URL("./views", import.meta.url));
 
@@ -13,6 +14,8 @@ export function createRenderer(): Renderer {
   handlebars.registerHelper("eq", (a: unknown, b: unknown) => a === b);
   handlebars.registerHelper("date", (value: unknown) => (value instanceof Date ? value.toISOString().slice(0, 10) : ""));
   handlebars.registerHelper("number", (value: unknown) => (typeof value === "number" ? value.toLocaleString("en-US") : String(value ?? "")));
+  // {{asset "app.css"}}: the fingerprinted URL browsers may cache for good; a misspelt name fails the page rather than shipping a broken link.
+  handlebars.registerHelper("asset", (name: unknown) => assetUrl(String(name)));
   for (const file of readdirSync(path.join(VIEWS, "partials"))) {
     handlebars.registerPartial(path.basename(file, ".hbs"), readFileSync(path.join(VIEWS, "partials", file), "utf8"));
   }
