@@ -5,7 +5,7 @@ import type { Middleware } from "koa";
  * this origin and, because browsers apply form-action to a form's redirects too, to the
  * origins a form's answer may redirect to (Atlassian sign-in).
  */
-function contentSecurityPolicy(formActionOrigins: readonly string[]): string {
+export function contentSecurityPolicy(formActionOrigins: readonly string[]): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -20,7 +20,8 @@ function contentSecurityPolicy(formActionOrigins: readonly string[]): string {
   ].join("; ");
 }
 
-const HEADERS: Record<string, string> = {
+/** Exported so nginx/security-headers.conf can be checked against them: both must send the same values. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "X-Content-Type-Options": "nosniff",
   "X-Frame-Options": "DENY",
   "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -30,7 +31,7 @@ const HEADERS: Record<string, string> = {
 };
 
 export function securityHeaders(options: { hsts: boolean; formActionOrigins?: readonly string[] }): Middleware {
-  const headers = { ...HEADERS, "Content-Security-Policy": contentSecurityPolicy(options.formActionOrigins ?? []) };
+  const headers = { ...SECURITY_HEADERS, "Content-Security-Policy": contentSecurityPolicy(options.formActionOrigins ?? []) };
   return async (ctx, next) => {
     ctx.set(headers);
     if (options.hsts) ctx.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
