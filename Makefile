@@ -5,7 +5,7 @@ SHELL := bash
 .DELETE_ON_ERROR:
 MAKEFLAGS += --no-builtin-rules --no-print-directory
 
-.PHONY: help install init demo test lint build bench clean
+.PHONY: help install init demo test lint build bench clean up down logs compose-check
 
 help: ## List the targets
 	@printf 'TwinFlow: make <target>\n\n'
@@ -16,6 +16,7 @@ demo: ## Run TwinFlow with a demo tenant and data on this machine's Postgres and
 
 test: install ## Run every test (starts local Postgres and Redis if needed)
 	ops/ensure-services.sh --test
+	ops/ensure-tools.sh
 	npx vitest run
 
 install: node_modules/.package-lock.json ## Install dependencies (npm ci) when package-lock.json changed
@@ -24,8 +25,10 @@ node_modules/.package-lock.json: package-lock.json
 	npm ci
 	@touch $@
 
-init: ## Write .env with fresh secrets and local defaults (never overwrites a set value)
+# Compose reads compose/.env alone, whatever TWINFLOW_ENV_FILE names.
+init: ## Write .env and compose/.env with fresh secrets and defaults (never overwrites a set value)
 	ops/init-env.sh
+	env -u TWINFLOW_ENV_FILE ops/init-env.sh --compose
 
 lint: install ## Type-check and lint
 	npx tsc -p tsconfig.json --noEmit
@@ -43,3 +46,26 @@ bench: install ## Run bench/*.bench.ts and write docs/benchmarks.md
 
 clean: ## Remove build output (dist/, coverage/); keeps .env and node_modules
 	rm -rf dist coverage
+
+# docker compose (v2) where the engine has it, else the standalone docker-compose.
+COMPOSE = $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose) -f compose/docker-compose.yml
+
+up: ## Build and start the appliance (nginx, web, worker, scheduler, Postgres, Redis) with compose/.env
+	@[[ -f compose/.env ]] || { echo 'compose/.env is missing: run make init first' >&2; exit 1; }
+	$(COMPOSE) up -d --build
+	@# nginx resolves web's address when it loads its config; a recreated web may have a new one.
+	$(COMPOSE) restart nginx
+
+down: ## Stop the appliance; its volumes (database, certificates) stay
+	$(COMPOSE) down
+
+logs: ## Follow the appliance's logs
+	$(COMPOSE) logs --follow --tail=100
+
+# The example leaves secrets empty, and compose refuses an empty required one: give them placeholders.
+COMPOSE_PLACEHOLDER_SECRETS = $(shell sed -n 's/^\([A-Z0-9_]*\)=$$/\1=placeholder/p' compose/.env.example)
+
+compose-check: ## Validate the compose files (base, and with the dev override) with docker-compose
+	ops/ensure-tools.sh
+	env $(COMPOSE_PLACEHOLDER_SECRETS) docker-compose -f compose/docker-compose.yml --env-file compose/.env.example config -q
+	env $(COMPOSE_PLACEHOLDER_SECRETS) docker-compose -f compose/docker-compose.yml -f compose/docker-compose.dev.yml --env-file compose/.env.example config -q

@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
-# Writes .env for this machine (run by `make init`).
+# Writes .env for this machine, or compose/.env for the appliance (both run by `make init`).
 #
 # Creates the file, or fills in what is missing. A value already set is never changed:
 # its line stays byte-identical. An empty value (`NAME=`, `NAME=""`) counts as unset and
 # is filled in place. Secrets are generated fresh; only their names are printed.
 #
+#   ops/init-env.sh                                   # .env: local processes (bin/twinflow)
+#   ops/init-env.sh --compose                         # compose/.env: docker compose
 #   TWINFLOW_ENV_FILE=/path/to/file ops/init-env.sh   # write somewhere else (tests)
 set -euo pipefail
 
 ((BASH_VERSINFO[0] >= 4)) || { echo "init-env: needs bash 4 or newer (on macOS: brew install bash)" >&2; exit 1; }
 
-root="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=ops/lib/env-file.sh
-source "$root/ops/lib/env-file.sh"
-env_file="${TWINFLOW_ENV_FILE:-$root/.env}"
-
 die() {
   printf 'init-env: %s\n' "$*" >&2
   exit 1
 }
+
+case "$*" in
+  "") mode=dev ;;
+  --compose) mode=compose ;;
+  *) die "unknown argument $*: usage: ops/init-env.sh [--compose]" ;;
+esac
+
+root="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=ops/lib/env-file.sh
+source "$root/ops/lib/env-file.sh"
+default_env_file="$root/.env"
+[[ $mode == compose ]] && default_env_file="$root/compose/.env"
+env_file="${TWINFLOW_ENV_FILE:-$default_env_file}"
 
 env_dir="$(dirname "$env_file")"
 [[ -d $env_dir ]] || die "directory $env_dir does not exist: create it, or point TWINFLOW_ENV_FILE at a file in an existing directory"
@@ -57,41 +67,71 @@ rand_hex() {
 
 # --- what the file should hold, in the order a fresh file lists it ---------------------
 
-keys=(
-  NODE_ENV PUBLIC_URL HOST PORT
-  POSTGRES_PASSWORD POSTGRES_APP_PASSWORD DATABASE_URL DATABASE_OWNER_URL DATABASE_ADMIN_URL
-  REDIS_URL REDIS_PASSWORD
-  TWINFLOW_VAULT_KEYS SESSION_SECRET
-  DEMO_PASSWORD
-)
-
-declare -A comment=(
-  [NODE_ENV]="# production, development or test. This file is for a development machine."
-  [PUBLIC_URL]="# The address users open; the web process listens on HOST:PORT."
-  [HOST]=""
-  [PORT]=""
-  [POSTGRES_PASSWORD]="# Postgres roles: the owner role (migrations) and the runtime role (web, worker, scheduler).
-# These passwords are the ones in the URLs below; compose reads them directly."
-  [POSTGRES_APP_PASSWORD]=""
-  [DATABASE_URL]=""
-  [DATABASE_OWNER_URL]=""
-  [DATABASE_ADMIN_URL]="# A Postgres superuser, used only by \`twinflow bootstrap-db\` to create the roles and database."
-  [REDIS_URL]="# The local development Redis has no password. Compose and production use REDIS_PASSWORD:
-# REDIS_URL=redis://:REDIS_PASSWORD@host:6379/0"
-  [REDIS_PASSWORD]=""
-  [TWINFLOW_VAULT_KEYS]="# Encrypts stored credentials: keyId:base64key entries, newest first. Back it up; losing it loses the credentials."
-  [SESSION_SECRET]="# Signs session and CSRF tokens (base64, 32 bytes)."
-  [DEMO_PASSWORD]="# Password of demo@twinflow.local in the demo tenant (\`make demo\`)."
-)
+vault_keys_comment="# Encrypts stored credentials: keyId:base64key entries, newest first. Back it up; losing it loses the credentials."
+session_secret_comment="# Signs session and CSRF tokens (base64, 32 bytes)."
 
 # kind: secret (generated), default (a local-machine default), derived (a default built from a secret)
-declare -A kind=(
-  [NODE_ENV]=default [PUBLIC_URL]=default [HOST]=default [PORT]=default
-  [POSTGRES_PASSWORD]=secret [POSTGRES_APP_PASSWORD]=secret
-  [DATABASE_URL]=default [DATABASE_OWNER_URL]=default [DATABASE_ADMIN_URL]=default
-  [REDIS_URL]=default [REDIS_PASSWORD]=secret
-  [TWINFLOW_VAULT_KEYS]=secret [SESSION_SECRET]=secret [DEMO_PASSWORD]=secret
-)
+if [[ $mode == dev ]]; then
+  about='TwinFlow settings for this machine, written by `make init` (ops/init-env.sh).'
+  described_in='.env.example and README.md'
+  keys=(
+    NODE_ENV PUBLIC_URL HOST PORT
+    POSTGRES_PASSWORD POSTGRES_APP_PASSWORD DATABASE_URL DATABASE_OWNER_URL DATABASE_ADMIN_URL
+    REDIS_URL REDIS_PASSWORD
+    TWINFLOW_VAULT_KEYS SESSION_SECRET
+    DEMO_PASSWORD
+  )
+  declare -A comment=(
+    [NODE_ENV]="# production, development or test. This file is for a development machine."
+    [PUBLIC_URL]="# The address users open; the web process listens on HOST:PORT."
+    [HOST]=""
+    [PORT]=""
+    [POSTGRES_PASSWORD]="# Postgres roles: the owner role (migrations) and the runtime role (web, worker, scheduler).
+# These passwords are the ones in the URLs below (compose reads compose/.env instead)."
+    [POSTGRES_APP_PASSWORD]=""
+    [DATABASE_URL]=""
+    [DATABASE_OWNER_URL]=""
+    [DATABASE_ADMIN_URL]="# A Postgres superuser, used only by \`twinflow bootstrap-db\` to create the roles and database."
+    [REDIS_URL]="# The local development Redis has no password. Compose and production use REDIS_PASSWORD:
+# REDIS_URL=redis://:REDIS_PASSWORD@host:6379/0"
+    [REDIS_PASSWORD]=""
+    [TWINFLOW_VAULT_KEYS]="$vault_keys_comment"
+    [SESSION_SECRET]="$session_secret_comment"
+    [DEMO_PASSWORD]="# Password of demo@twinflow.local in the demo tenant (\`make demo\`)."
+  )
+  declare -A kind=(
+    [NODE_ENV]=default [PUBLIC_URL]=default [HOST]=default [PORT]=default
+    [POSTGRES_PASSWORD]=secret [POSTGRES_APP_PASSWORD]=secret
+    [DATABASE_URL]=default [DATABASE_OWNER_URL]=default [DATABASE_ADMIN_URL]=default
+    [REDIS_URL]=default [REDIS_PASSWORD]=secret
+    [TWINFLOW_VAULT_KEYS]=secret [SESSION_SECRET]=secret [DEMO_PASSWORD]=secret
+  )
+else
+  about='TwinFlow appliance settings for docker compose, written by `make init` (ops/init-env.sh --compose).'
+  described_in='compose/.env.example'
+  keys=(
+    COMPOSE_PROJECT_NAME PUBLIC_URL TWINFLOW_SERVER_NAME
+    POSTGRES_SUPERUSER_PASSWORD POSTGRES_OWNER_PASSWORD POSTGRES_APP_PASSWORD REDIS_PASSWORD
+    TWINFLOW_VAULT_KEYS SESSION_SECRET
+  )
+  declare -A comment=(
+    [COMPOSE_PROJECT_NAME]="# Names the containers and networks (twinflow-web-1, twinflow_backend)."
+    [PUBLIC_URL]="# The address users open (https://); nginx answers for TWINFLOW_SERVER_NAME, its host."
+    [TWINFLOW_SERVER_NAME]=""
+    [POSTGRES_SUPERUSER_PASSWORD]="# Postgres: the superuser (only the one-shot prepare-db uses it), the owner role (migrations)
+# and the runtime role (web, worker, scheduler). Compose builds the database URLs from them."
+    [POSTGRES_OWNER_PASSWORD]=""
+    [POSTGRES_APP_PASSWORD]=""
+    [REDIS_PASSWORD]="# Redis requires this password; compose builds REDIS_URL from it."
+    [TWINFLOW_VAULT_KEYS]="$vault_keys_comment"
+    [SESSION_SECRET]="$session_secret_comment"
+  )
+  declare -A kind=(
+    [COMPOSE_PROJECT_NAME]=default [PUBLIC_URL]=default [TWINFLOW_SERVER_NAME]=default
+    [POSTGRES_SUPERUSER_PASSWORD]=secret [POSTGRES_OWNER_PASSWORD]=secret [POSTGRES_APP_PASSWORD]=secret
+    [REDIS_PASSWORD]=secret [TWINFLOW_VAULT_KEYS]=secret [SESSION_SECRET]=secret
+  )
+fi
 
 declare -A current=()   # effective (unquoted) value of every key the file sets, by name
 declare -A derived_from=()
@@ -100,10 +140,12 @@ declare -A derived_from=()
 new_value() {
   case "$1" in
     NODE_ENV) printf 'development' ;;
-    PUBLIC_URL) printf 'http://localhost:3000' ;;
+    PUBLIC_URL) if [[ $mode == compose ]]; then printf 'https://localhost'; else printf 'http://localhost:3000'; fi ;;
     HOST) printf '127.0.0.1' ;;
     PORT) printf '3000' ;;
-    POSTGRES_PASSWORD | POSTGRES_APP_PASSWORD | REDIS_PASSWORD) rand_hex 24 ;;
+    COMPOSE_PROJECT_NAME) printf 'twinflow' ;;
+    TWINFLOW_SERVER_NAME) printf 'localhost' ;;
+    POSTGRES_PASSWORD | POSTGRES_SUPERUSER_PASSWORD | POSTGRES_OWNER_PASSWORD | POSTGRES_APP_PASSWORD | REDIS_PASSWORD) rand_hex 24 ;;
     DATABASE_URL) printf 'postgres://twinflow_app:%s@127.0.0.1:5432/twinflow' "$(url_encode "${current[POSTGRES_APP_PASSWORD]}")" ;;
     DATABASE_OWNER_URL) printf 'postgres://twinflow_owner:%s@127.0.0.1:5432/twinflow' "$(url_encode "${current[POSTGRES_PASSWORD]}")" ;;
     DATABASE_ADMIN_URL) printf 'postgres://postgres@127.0.0.1:5432/postgres' ;;
@@ -217,10 +259,10 @@ if [[ ${#fill[@]} -gt 0 || ${#append[@]} -gt 0 || ! -e $env_file ]]; then
         printf '\n# Added by `make init` on %s.\n' "$(date -u +%Y-%m-%d)"
       else
         printf '%s\n' \
-          '# TwinFlow settings for this machine, written by `make init` (ops/init-env.sh).' \
+          "# $about" \
           '# It holds secrets: keep it private (mode 0600) and out of version control.' \
           '# `make init` fills in what is missing and never changes a value set here.' \
-          '# Every variable is described in .env.example and README.md.'
+          "# Every variable is described in $described_in."
       fi
       for key in "${append[@]}"; do
         if [[ -n ${comment[$key]} ]]; then printf '\n%s\n' "${comment[$key]}"; fi

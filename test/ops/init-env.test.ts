@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, stat, writeFile, chmod } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile, chmod } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,6 +10,7 @@ import { parseKeyRing } from "../../app/src/platform/vault.js";
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL("../../ops/init-env.sh", import.meta.url));
+const composeEnvExample = fileURLToPath(new URL("../../compose/.env.example", import.meta.url));
 
 const SECRETS = [
   "TWINFLOW_VAULT_KEYS",
@@ -45,8 +46,8 @@ function newEnvPath(): string {
   return path.join(dir, `env-${counter}`);
 }
 
-async function initEnv(envFile: string): Promise<string> {
-  const { stdout, stderr } = await run(script, [], { env: { ...process.env, TWINFLOW_ENV_FILE: envFile } });
+async function initEnv(envFile: string, args: string[] = []): Promise<string> {
+  const { stdout, stderr } = await run(script, args, { env: { ...process.env, TWINFLOW_ENV_FILE: envFile } });
   return stdout + stderr;
 }
 
@@ -171,5 +172,93 @@ describe("ops/init-env.sh", () => {
       { env: clean },
     );
     expect(Object.fromEntries(JSON.parse(stdout) as [string, string][])).toEqual(expected);
+  });
+});
+
+describe("ops/init-env.sh --compose", () => {
+  const COMPOSE_SECRETS = [
+    "POSTGRES_SUPERUSER_PASSWORD",
+    "POSTGRES_OWNER_PASSWORD",
+    "POSTGRES_APP_PASSWORD",
+    "REDIS_PASSWORD",
+    "TWINFLOW_VAULT_KEYS",
+    "SESSION_SECRET",
+  ] as const;
+  const COMPOSE_DEFAULTS = { COMPOSE_PROJECT_NAME: "twinflow", PUBLIC_URL: "https://localhost", TWINFLOW_SERVER_NAME: "localhost" };
+
+  it("writes the appliance's settings: fresh secrets, URL-safe passwords, https defaults", async () => {
+    const envFile = newEnvPath();
+    await initEnv(envFile, ["--compose"]);
+    const env = await readEnv(envFile);
+
+    expect(Object.keys(env).sort()).toEqual([...COMPOSE_SECRETS, ...Object.keys(COMPOSE_DEFAULTS)].sort());
+    expect(env).toMatchObject(COMPOSE_DEFAULTS);
+    for (const name of ["POSTGRES_SUPERUSER_PASSWORD", "POSTGRES_OWNER_PASSWORD", "POSTGRES_APP_PASSWORD", "REDIS_PASSWORD"]) {
+      expect(env[name], name).toMatch(/^[0-9a-f]{48}$/);
+    }
+    expect(new Set(COMPOSE_SECRETS.map((name) => env[name])).size).toBe(COMPOSE_SECRETS.length);
+    expect(env.TWINFLOW_VAULT_KEYS).toMatch(/^k\d{8}:[A-Za-z0-9+/]+=*$/);
+    expect(Buffer.from(env.TWINFLOW_VAULT_KEYS!.split(":")[1]!, "base64")).toHaveLength(32);
+    expect(Buffer.from(env.SESSION_SECRET!, "base64")).toHaveLength(32);
+    expect((await stat(envFile)).mode & 0o777).toBe(0o600);
+  });
+
+  it("writes compose/.env beside the compose file when TWINFLOW_ENV_FILE is unset", async () => {
+    const root = path.join(dir, "checkout");
+    await mkdir(path.join(root, "ops/lib"), { recursive: true });
+    await mkdir(path.join(root, "compose"));
+    await copyFile(script, path.join(root, "ops/init-env.sh"));
+    await copyFile(fileURLToPath(new URL("../../ops/lib/env-file.sh", import.meta.url)), path.join(root, "ops/lib/env-file.sh"));
+    const env = { ...process.env };
+    delete env.TWINFLOW_ENV_FILE;
+    await run("bash", [path.join(root, "ops/init-env.sh"), "--compose"], { env });
+    expect((await readEnv(path.join(root, "compose/.env"))).SESSION_SECRET).toBeTruthy();
+    await expect(stat(path.join(root, ".env"))).rejects.toThrow();
+  });
+
+  it("keeps set values byte for byte, fills empty ones in place, and changes nothing on a second run", async () => {
+    const envFile = newEnvPath();
+    const kept = "PUBLIC_URL=https://twinflow.example.com";
+    await writeFile(envFile, `${kept}\nREDIS_PASSWORD=\n`);
+    await initEnv(envFile, ["--compose"]);
+    const text = await readFile(envFile, "utf8");
+    expect(text.split("\n")[0]).toBe(kept);
+    expect(text.split("\n")[1]).toMatch(/^REDIS_PASSWORD=[0-9a-f]{48}$/);
+    expect(assignmentLines(text, "REDIS_PASSWORD")).toHaveLength(1);
+
+    const output = await initEnv(envFile, ["--compose"]);
+    expect(await readFile(envFile, "utf8")).toBe(text);
+    expect(output).toMatch(/nothing changed/);
+  });
+
+  it("fills every empty value of compose/.env.example and keeps its settings", async () => {
+    const envFile = newEnvPath();
+    await copyFile(composeEnvExample, envFile);
+    await initEnv(envFile, ["--compose"]);
+    const example = await readFile(composeEnvExample, "utf8");
+    const lines = (await readFile(envFile, "utf8")).split("\n");
+    // Same lines, the empty assignments filled: the example already names everything init writes.
+    expect(lines).toHaveLength(example.split("\n").length);
+    example.split("\n").forEach((line, index) => {
+      if (!/^[A-Z0-9_]+=$/.test(line)) expect(lines[index]).toBe(line);
+    });
+    const env = await readEnv(envFile);
+    for (const name of Object.keys(parseEnv(example))) expect(env[name], name).toBeTruthy();
+  });
+
+  it("prints the names of what it generated, never the values", async () => {
+    const envFile = newEnvPath();
+    const output = await initEnv(envFile, ["--compose"]);
+    const env = await readEnv(envFile);
+    for (const name of COMPOSE_SECRETS) {
+      expect(output).toContain(name);
+      expect(output).not.toContain(env[name]);
+    }
+  });
+
+  it("refuses an unknown argument, writing nothing", async () => {
+    const envFile = newEnvPath();
+    await expect(initEnv(envFile, ["--composed"])).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("usage: ops/init-env.sh [--compose]") });
+    await expect(stat(envFile)).rejects.toThrow();
   });
 });
