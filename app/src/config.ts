@@ -2,6 +2,7 @@
  * The one place that reads the environment. Every variable is declared here with its
  * validation and a fix-it hint; `loadConfig` reports every problem at once.
  */
+import cron from "node-cron";
 import { z } from "zod";
 import { Vault, VaultError } from "./platform/vault.js";
 
@@ -28,6 +29,8 @@ const baseUrl = z
   .url()
   .refine((value) => /^https?:\/\//.test(value), "must start with https:// (or http:// for a local fake)")
   .transform((value) => value.replace(/\/+$/, ""));
+
+const cronExpression = z.string().refine((value) => cron.validate(value), "not a cron expression (minute hour day month weekday)");
 
 const commaList = z
   .string()
@@ -96,6 +99,20 @@ const variables = {
   ATLASSIAN_AUTH_URL: { schema: baseUrl.default("https://auth.atlassian.com"), hint: "Atlassian's authorization server, e.g. https://auth.atlassian.com (tests point it at a local fake)" },
   ATLASSIAN_API_URL: { schema: baseUrl.default("https://api.atlassian.com"), hint: "Atlassian's API gateway, e.g. https://api.atlassian.com (tests point it at a local fake)" },
   DEMO_PASSWORD: { schema: z.string().min(12).optional(), hint: "password of the demo account that `twinflow demo` creates (at least 12 characters)" },
+  BACKUP_DIR: { schema: z.string().regex(/^\//, "must be an absolute path").default("/var/backups/twinflow"), hint: "absolute path of the local backups, e.g. /var/backups/twinflow (compose: the backups volume)" },
+  BACKUP_SCHEDULE: { schema: cronExpression.default("17 2 * * *"), hint: "cron expression of the nightly backup in the server's time zone, e.g. 17 2 * * *" },
+  BACKUP_DRILL_SCHEDULE: { schema: cronExpression.default("41 4 * * 0"), hint: "cron expression of the weekly restore drill, e.g. 41 4 * * 0" },
+  BACKUP_RETENTION_DAYS: { schema: z.coerce.number().int().min(1).max(3650).default(14), hint: "days a good local backup is kept, e.g. 14" },
+  BACKUP_MIN_BYTES: { schema: z.coerce.number().int().min(1).default(8192), hint: "smallest size a dump may have, in bytes, e.g. 8192" },
+  BACKUP_MIN_FRACTION: { schema: z.coerce.number().min(0).max(1).default(0.5), hint: "a dump smaller than this fraction of the last good one fails, e.g. 0.5" },
+  BACKUP_ENCRYPTION_KEY: { schema: base64Secret.optional(), hint: `encrypts the off-site copy (AES-256-GCM), 32 bytes of base64; ${GENERATE_SECRET}; keep it outside the server too` },
+  B2_BUCKET: { schema: z.string().regex(/^[a-z0-9-]{6,63}$/).optional(), hint: "the B2 bucket of the off-site copies (6–63 lower-case letters, digits and -); unset, backups stay local" },
+  B2_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default("twinflow"), hint: "key prefix inside the bucket, e.g. twinflow" },
+  B2_S3_ENDPOINT: { schema: baseUrl.optional(), hint: "the bucket's S3 endpoint, e.g. https://s3.us-west-004.backblazeb2.com" },
+  B2_REGION: { schema: z.string().regex(/^[a-z0-9-]+$/).optional(), hint: "the endpoint's region, e.g. us-west-004" },
+  B2_KEY_ID: { schema: z.string().min(1).optional(), hint: "keyID of the B2 application key that may only list, read and write files" },
+  B2_APPLICATION_KEY: { schema: z.string().min(1).optional(), hint: "that application key's secret" },
+  B2_API_URL: { schema: baseUrl.default("https://api.backblazeb2.com"), hint: "B2's native API, where the key's capabilities are checked; change it only to point tests at a local fake" },
 } satisfies Record<string, VariableSpec>;
 
 type Variables = typeof variables;
@@ -155,6 +172,31 @@ export interface Config {
   securityPolicyUrl: string | undefined;
   atlassian: AtlassianConfig;
   demoPassword: string | undefined;
+  backup: BackupConfig;
+}
+
+/** Off-site copies in a Backblaze B2 bucket, through its S3-compatible API. */
+export interface OffsiteConfig {
+  bucket: string;
+  prefix: string;
+  endpoint: string;
+  region: string;
+  keyId: string;
+  applicationKey: string;
+  /** B2's native API: b2_authorize_account tells the key's capabilities. */
+  apiUrl: string;
+}
+
+export interface BackupConfig {
+  dir: string;
+  schedule: string;
+  drillSchedule: string;
+  retentionDays: number;
+  minBytes: number;
+  minFraction: number;
+  /** 32 bytes; the off-site copy is encrypted with it when set. */
+  encryptionKey: Uint8Array | undefined;
+  offsite: OffsiteConfig | undefined;
 }
 
 export class ConfigError extends Error {
@@ -203,6 +245,14 @@ function crossChecks(values: Parsed): string[] {
     for (const name of ["ATLASSIAN_AUTH_URL", "ATLASSIAN_API_URL"] as const) {
       if (!values[name].startsWith("https://")) problems.push(`${name} must be https:// in production: tokens and client secrets travel to it`);
     }
+  }
+  if (values.B2_BUCKET) {
+    for (const name of ["B2_S3_ENDPOINT", "B2_REGION", "B2_KEY_ID", "B2_APPLICATION_KEY"] as const) {
+      if (!values[name]) problems.push(`${name} is missing: required when B2_BUCKET is set (${variables[name].hint})`);
+    }
+  }
+  if (values.BACKUP_ENCRYPTION_KEY && values.BACKUP_ENCRYPTION_KEY.length !== 32) {
+    problems.push("BACKUP_ENCRYPTION_KEY must be exactly 32 bytes of base64 (AES-256): openssl rand -base64 32");
   }
   if (values.AUTH_MODE === "oidc") {
     for (const name of ["OIDC_ISSUER", "OIDC_JWKS_URL"] as const) {
@@ -263,6 +313,26 @@ function toConfig(values: Parsed): Config {
           : undefined,
     },
     demoPassword: values.DEMO_PASSWORD,
+    backup: {
+      dir: values.BACKUP_DIR,
+      schedule: values.BACKUP_SCHEDULE,
+      drillSchedule: values.BACKUP_DRILL_SCHEDULE,
+      retentionDays: values.BACKUP_RETENTION_DAYS,
+      minBytes: values.BACKUP_MIN_BYTES,
+      minFraction: values.BACKUP_MIN_FRACTION,
+      encryptionKey: values.BACKUP_ENCRYPTION_KEY,
+      offsite: values.B2_BUCKET
+        ? {
+            bucket: values.B2_BUCKET,
+            prefix: values.B2_PREFIX,
+            endpoint: values.B2_S3_ENDPOINT!,
+            region: values.B2_REGION!,
+            keyId: values.B2_KEY_ID!,
+            applicationKey: values.B2_APPLICATION_KEY!,
+            apiUrl: values.B2_API_URL,
+          }
+        : undefined,
+    },
   };
 }
 

@@ -26,7 +26,8 @@ export async function bootstrapDatabase(adminUrl: string, ownerUrl: string, runt
   try {
     await admin.query("SELECT pg_advisory_lock($1)", [BOOTSTRAP_LOCK_KEY]);
     await ensureRole(admin, RUNTIME_GROUP_ROLE, "NOLOGIN NOBYPASSRLS");
-    await ensureLoginRole(admin, owner, "NOBYPASSRLS");
+    // CREATEDB: the restore drill restores into a scratch database of its own, then drops it.
+    await ensureLoginRole(admin, owner, "NOBYPASSRLS CREATEDB");
     await ensureLoginRole(admin, runtime, "NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE");
     await admin.query(`GRANT ${ident(RUNTIME_GROUP_ROLE)} TO ${ident(runtime.user)}`);
     const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
