@@ -5,7 +5,7 @@ SHELL := bash
 .DELETE_ON_ERROR:
 MAKEFLAGS += --no-builtin-rules --no-print-directory
 
-.PHONY: help install init demo test lint build bench clean up down logs compose-check
+.PHONY: help install init demo test lint build bench clean up down logs compose-check backup restore-drill
 
 help: ## List the targets
 	@printf 'TwinFlow: make <target>\n\n'
@@ -40,6 +40,13 @@ build: install ## Compile to dist/ with views, static files and migrations
 	@for dir in app/src/web/views app/src/web/static app/migrations; do \
 	  if [ -d "$$dir" ]; then mkdir -p "dist/$$dir" && cp -R "$$dir/." "dist/$$dir/"; fi; \
 	done
+
+backup: install ## Back up the database now: gated dump, retention, off-site copy (settings from .env; docs/backups.md)
+	bin/twinflow backup-now
+
+# FROM=offsite restores the newest off-site copy instead of the newest local one.
+restore-drill: install ## Restore the newest backup into a scratch database and check it (FROM=offsite for the off-site copy)
+	bin/twinflow restore-drill --from $(or $(FROM),local)
 
 bench: install ## Run bench/*.bench.ts and write docs/benchmarks.md
 	npx tsx bench/run.ts

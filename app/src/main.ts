@@ -13,6 +13,7 @@ import { rotateCredentials } from "./platform/db/rotate-credentials.js";
 import { createLogger } from "./platform/log.js";
 import { checkPostgres, checkRedis, ServiceCheckError } from "./platform/service-checks.js";
 import { Vault } from "./platform/vault.js";
+import { runBackupNow, runBackupService, runRestoreDrill } from "./processes/backup.js";
 import { runScheduler } from "./processes/scheduler.js";
 import { runWeb } from "./processes/web.js";
 import { runWorker } from "./processes/worker.js";
@@ -21,15 +22,32 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta
 
 interface Command {
   about: string;
-  run: (config: Config) => Promise<void>;
-  /** Long-running roles sign in to Postgres and Redis before they start, and stop with one clear line when they cannot. */
-  checksServices?: boolean;
+  /** Resolves with the exit status when it is not 0. */
+  run: (config: Config, args: readonly string[]) => Promise<number | void>;
+  /**
+   * The services a role signs in to before it starts; it stops with one clear line when it
+   * cannot, instead of starting half-working.
+   */
+  services?: (config: Config) => ServiceToCheck[];
 }
 
+type ServiceToCheck = { kind: "postgres" | "redis"; url: string; variable: string };
+
+const RUNTIME_SERVICES = (config: Config): ServiceToCheck[] => [
+  { kind: "postgres", url: config.databaseUrl, variable: "DATABASE_URL" },
+  { kind: "redis", url: config.redisUrl, variable: "REDIS_URL" },
+];
+/** The backup commands work as the owner role only; a missing owner URL is reported by the command. */
+const OWNER_DATABASE = (config: Config): ServiceToCheck[] =>
+  config.databaseOwnerUrl ? [{ kind: "postgres", url: config.databaseOwnerUrl, variable: "DATABASE_OWNER_URL" }] : [];
+
 const COMMANDS: Record<string, Command> = {
-  web: { about: "serve the web UI and API", run: runWeb, checksServices: true },
-  worker: { about: "run background jobs", run: runWorker, checksServices: true },
-  scheduler: { about: "enqueue scheduled work (one leader at a time)", run: runScheduler, checksServices: true },
+  web: { about: "serve the web UI and API", run: runWeb, services: RUNTIME_SERVICES },
+  worker: { about: "run background jobs", run: runWorker, services: RUNTIME_SERVICES },
+  scheduler: { about: "enqueue scheduled work (one leader at a time)", run: runScheduler, services: RUNTIME_SERVICES },
+  backup: { about: "nightly backup and off-site copy, weekly restore drill (uses DATABASE_OWNER_URL)", run: runBackupService, services: OWNER_DATABASE },
+  "backup-now": { about: "one backup and its off-site copy, now; exits non-zero on failure", run: runBackupNow, services: OWNER_DATABASE },
+  "restore-drill": { about: "restore the newest backup into a scratch database and check it [--from offsite]", run: runRestoreDrill, services: OWNER_DATABASE },
   migrate: { about: "apply database migrations (uses DATABASE_OWNER_URL)", run: runMigrate },
   "bootstrap-db": { about: "create the database roles and database (uses DATABASE_ADMIN_URL)", run: runBootstrap },
   "prepare-db": { about: "bootstrap-db, then migrate: what a fresh install or an upgrade runs first", run: runPrepareDb },
@@ -52,18 +70,18 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${err.message}\n`);
     return 78; // EX_CONFIG
   }
-  if (command.checksServices) {
+  if (command.services) {
     try {
-      await checkPostgres(config.databaseUrl, "DATABASE_URL");
-      await checkRedis(config.redisUrl, "REDIS_URL");
+      for (const service of command.services(config)) {
+        await (service.kind === "postgres" ? checkPostgres : checkRedis)(service.url, service.variable);
+      }
     } catch (err) {
       if (!(err instanceof ServiceCheckError)) throw err;
       process.stderr.write(`twinflow ${name}: ${err.message}\n`);
       return 69; // EX_UNAVAILABLE
     }
   }
-  await command.run(config);
-  return 0;
+  return (await command.run(config, argv.slice(1))) ?? 0;
 }
 
 function oneShotLog(config: Config, name: string) {

@@ -43,11 +43,11 @@ export interface PolicyContext {
 export type ComposePolicy = (config: ComposeConfig, context: PolicyContext) => string[];
 
 /** The roles that run the TwinFlow image. */
-export const APP_SERVICES = ["migrate", "web", "worker", "scheduler"];
-const LONG_RUNNING_APP_SERVICES = ["web", "worker", "scheduler"];
+export const APP_SERVICES = ["migrate", "web", "worker", "scheduler", "backup"];
+const LONG_RUNNING_APP_SERVICES = ["web", "worker", "scheduler", "backup"];
 const DATASTORES = ["postgres", "redis"];
 /** The roles that call provider APIs, and the edge. */
-const OUTSIDE_REACHING = ["nginx", "web", "worker"];
+const OUTSIDE_REACHING = ["nginx", "web", "worker", "backup"];
 const NGINX_CAPABILITIES = ["NET_BIND_SERVICE", "CHOWN", "SETUID", "SETGID", "DAC_OVERRIDE"];
 const SECRET_NAME = /PASSWORD|SECRET|TOKEN|VAULT_KEYS|PRIVATE_KEY|API_KEY|REDISCLI_AUTH/;
 
@@ -257,15 +257,21 @@ export const COMPOSE_POLICIES = {
     });
   },
 
-  "only migrate holds the owner and superuser credentials": (config, context) => {
-    const privileged = ["POSTGRES_OWNER_PASSWORD", "POSTGRES_SUPERUSER_PASSWORD"].map((name) => context.secrets[name]).filter((value): value is string => !!value);
+  "only migrate holds the superuser credentials, only migrate and backup the owner's": (config, context) => {
+    const superuser = context.secrets.POSTGRES_SUPERUSER_PASSWORD;
+    const owner = context.secrets.POSTGRES_OWNER_PASSWORD;
     return forAll(config, (name, service) => {
       if (name === "migrate") return [];
       const environment = service.environment ?? {};
-      const problems = ["DATABASE_OWNER_URL", "DATABASE_ADMIN_URL"].filter((variable) => environment[variable]).map((variable) => `${name} has ${variable}`);
+      const holds = (secret: string | undefined) => !!secret && Object.values(environment).some((value) => value?.includes(secret));
+      const problems: string[] = [];
+      if (environment.DATABASE_ADMIN_URL) problems.push(`${name} has DATABASE_ADMIN_URL`);
       // The postgres image needs the superuser password to initialise; nothing else does.
-      if (name !== "postgres" && Object.values(environment).some((value) => privileged.some((secret) => value?.includes(secret)))) {
-        problems.push(`${name} holds the owner or superuser password`);
+      if (name !== "postgres" && holds(superuser)) problems.push(`${name} holds the superuser password`);
+      // pg_dump reads every tenant's rows, which only the owner role may; no other role needs it.
+      if (name !== "backup") {
+        if (environment.DATABASE_OWNER_URL) problems.push(`${name} has DATABASE_OWNER_URL`);
+        if (holds(owner)) problems.push(`${name} holds the owner password`);
       }
       return problems;
     });

@@ -30,6 +30,8 @@ const READ_BY_COMPOSE = ["COMPOSE_PROJECT_NAME"];
 /** Publishing web is what the dev override is for; devOverrideProblems keeps it on this machine. */
 const WAIVED_FOR_DEV_OVERRIDE: ComposePolicyName[] = ["only nginx publishes ports"];
 /** config.ts variables web does not get: migrate's alone, or for `twinflow demo` on a development machine. */
+/** Settings only the backup service reads. */
+const isBackupSetting = (name: string) => name.startsWith("BACKUP_") || name.startsWith("B2_");
 const NOT_GIVEN_TO_WEB = ["DATABASE_OWNER_URL", "DATABASE_ADMIN_URL", "DEMO_PASSWORD"];
 
 let secrets: Record<string, string>;
@@ -62,7 +64,7 @@ function environmentOf(config: ComposeConfig, name: string): Record<string, stri
 
 describe("docker-compose config", () => {
   it("accepts the stack with compose/.env.example and its secrets filled in, alone and with the dev override", () => {
-    expect(Object.keys(base.services).sort()).toEqual(["migrate", "nginx", "postgres", "redis", "scheduler", "web", "worker"]);
+    expect(Object.keys(base.services).sort()).toEqual(["backup", "migrate", "nginx", "postgres", "redis", "scheduler", "web", "worker"]);
     expect(Object.keys(withDevOverride.services).sort()).toEqual(Object.keys(base.services).sort());
     expect(Object.keys(base.volumes ?? {}).sort()).toEqual(["acme", "backups", "pgdata", "tls"]);
   });
@@ -82,9 +84,12 @@ describe("docker-compose config", () => {
     expect(service(base, "migrate").command).toEqual(["prepare-db"]);
   });
 
-  it("gives web every setting config.ts reads, and migrate the owner and superuser URLs", () => {
+  it("gives web every setting config.ts reads, backup its own, and migrate the owner and superuser URLs", () => {
     const web = environmentOf(base, "web");
-    expect(CONFIG_VARIABLES.filter((name) => !(name in web) && !NOT_GIVEN_TO_WEB.includes(name))).toEqual([]);
+    expect(CONFIG_VARIABLES.filter((name) => !(name in web) && !NOT_GIVEN_TO_WEB.includes(name) && !isBackupSetting(name))).toEqual([]);
+    const backup = environmentOf(base, "backup");
+    expect(CONFIG_VARIABLES.filter((name) => isBackupSetting(name) && !(name in backup))).toEqual([]);
+    expect(backup).toMatchObject({ DATABASE_OWNER_URL: `postgres://twinflow_owner:${secrets.POSTGRES_OWNER_PASSWORD}@postgres:5432/twinflow` });
     expect(environmentOf(base, "migrate")).toMatchObject({
       DATABASE_OWNER_URL: `postgres://twinflow_owner:${secrets.POSTGRES_OWNER_PASSWORD}@postgres:5432/twinflow`,
       DATABASE_ADMIN_URL: `postgres://postgres:${secrets.POSTGRES_SUPERUSER_PASSWORD}@postgres:5432/postgres`,
@@ -230,9 +235,10 @@ const BREAKS: Record<ComposePolicyName, { what: string; breakIt: (config: Compos
     { what: "literal password in DATABASE_URL", breakIt: (c) => void (service(c, "web").environment!.DATABASE_URL = "postgres://twinflow_app:hunter2@postgres:5432/twinflow"), says: /web: DATABASE_URL carries a password/ },
     { what: "literal --requirepass", breakIt: (c) => void (service(c, "redis").command = ["redis-server", "--requirepass", "hunter2"]), says: /--requirepass has a value written/ },
   ],
-  "only migrate holds the owner and superuser credentials": [
+  "only migrate holds the superuser credentials, only migrate and backup the owner's": [
     { what: "web with the owner URL", breakIt: (c) => void (service(c, "web").environment!.DATABASE_OWNER_URL = service(c, "migrate").environment!.DATABASE_OWNER_URL!), says: /web has DATABASE_OWNER_URL/ },
-    { what: "worker with the superuser password", breakIt: (c) => void (service(c, "worker").environment!.PGPASSWORD = service(c, "postgres").environment!.POSTGRES_PASSWORD!), says: /worker holds the owner or superuser password/ },
+    { what: "worker with the superuser password", breakIt: (c) => void (service(c, "worker").environment!.PGPASSWORD = service(c, "postgres").environment!.POSTGRES_PASSWORD!), says: /worker holds the superuser password/ },
+    { what: "backup with the superuser URL", breakIt: (c) => void (service(c, "backup").environment!.DATABASE_ADMIN_URL = service(c, "migrate").environment!.DATABASE_ADMIN_URL!), says: /backup has DATABASE_ADMIN_URL/ },
   ],
   "long-running containers restart; migrate runs once": [
     { what: "migrate restarting", breakIt: (c) => void (service(c, "migrate").restart = "unless-stopped"), says: /migrate restarts/ },

@@ -47,4 +47,32 @@ describe("metrics server", () => {
       await response.body?.cancel();
     }
   });
+
+  it("serves a status as JSON when given one, and 500 without details when it fails", async () => {
+    const log = pino({ level: "silent" });
+    let failing = false;
+    const withStatus = await startMetricsServer({
+      host: "127.0.0.1",
+      port: 0,
+      registry,
+      log,
+      status: async () => {
+        if (failing) throw new Error("relation backup_runs does not exist");
+        return { lastGood: { backup: { finishedAt: "2026-11-28T02:18:00.000Z" } } };
+      },
+    });
+    try {
+      const ok = await fetch(`http://127.0.0.1:${withStatus.port}/status`);
+      expect(ok.headers.get("content-type")).toBe("application/json");
+      expect(await ok.json()).toEqual({ lastGood: { backup: { finishedAt: "2026-11-28T02:18:00.000Z" } } });
+      failing = true;
+      const failed = await fetch(`http://127.0.0.1:${withStatus.port}/status`);
+      expect(failed.status).toBe(500);
+      expect(await failed.text()).toBe("status could not be collected");
+    } finally {
+      await withStatus.close();
+    }
+    // Without a status function the path does not exist.
+    expect((await fetch(`${base}/status`)).status).toBe(404);
+  });
 });

@@ -20,10 +20,19 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(options: { host: string; port: number; registry: Registry; log: Logger }): Promise<MetricsServer> {
-  const { registry, log } = options;
+export interface MetricsServerOptions {
+  host: string;
+  port: number;
+  registry: Registry;
+  log: Logger;
+  /** Served as JSON at /status: operations facts for operators on the internal network (e.g. backups). */
+  status?: () => Promise<unknown>;
+}
+
+export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
+  const { log } = options;
   const server = createServer((req, res) => {
-    void answer(req, res, registry, log);
+    void answer(req, res, options);
   });
   // Scrapes and health checks are tiny; a slow client is cut off early.
   server.headersTimeout = 5_000;
@@ -43,16 +52,22 @@ export async function startMetricsServer(options: { host: string; port: number; 
   };
 }
 
-async function answer(req: IncomingMessage, res: ServerResponse, registry: Registry, log: Logger): Promise<void> {
+async function answer(req: IncomingMessage, res: ServerResponse, { registry, log, status }: MetricsServerOptions): Promise<void> {
   const path = new URL(req.url ?? "/", "http://metrics").pathname;
   const readable = req.method === "GET" || req.method === "HEAD";
   if (readable && path === "/healthz") return send(res, 200, "text/plain; charset=utf-8", "ok");
+  if (readable && path === "/status" && status) return answerWith(res, log, "status", async () => ["application/json", JSON.stringify(await status())]);
   if (!readable || path !== "/metrics") return send(res, 404, "text/plain; charset=utf-8", "not found");
+  return answerWith(res, log, "metrics", async () => [registry.contentType, await registry.metrics()]);
+}
+
+async function answerWith(res: ServerResponse, log: Logger, what: string, produce: () => Promise<[string, string]>): Promise<void> {
   try {
-    send(res, 200, registry.contentType, await registry.metrics());
+    const [type, body] = await produce();
+    send(res, 200, type, body);
   } catch (err) {
-    log.error({ err }, "metrics could not be collected");
-    send(res, 500, "text/plain; charset=utf-8", "metrics could not be collected");
+    log.error({ err }, `${what} could not be collected`);
+    send(res, 500, "text/plain; charset=utf-8", `${what} could not be collected`);
   }
 }
 

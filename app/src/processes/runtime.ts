@@ -36,9 +36,9 @@ export function openRuntime(config: Config, role: string): Runtime {
  * Serves the role's /metrics and /healthz on METRICS_HOST:METRICS_PORT. Roles start it once
  * they are ready, so a passing health check means the role is doing its work.
  */
-export function serveMetrics(runtime: Runtime): Promise<MetricsServer> {
+export function serveMetrics(runtime: Runtime, status?: () => Promise<unknown>): Promise<MetricsServer> {
   const { config, metrics, log } = runtime;
-  return startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics, log });
+  return startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics, log, status });
 }
 
 /**

@@ -2,6 +2,8 @@ import { createServer } from "node:http";
 import type { Config } from "../config.js";
 import { createWebApp } from "../web/app.js";
 import { assembleWebDeps } from "../web/deps.js";
+import { registerBackupStatus } from "../../../backup/src/status-metrics.js";
+import { backupStatus } from "../../../backup/src/runs.js";
 import { openRuntime, serveMetrics, watchStopSignals } from "./runtime.js";
 
 export async function runWeb(config: Config): Promise<void> {
@@ -18,7 +20,9 @@ export async function runWeb(config: Config): Promise<void> {
     server.listen(config.port, config.host, resolve);
   });
   log.info({ url: config.publicUrl, host: config.host, port: config.port }, "web listening");
-  const metricsServer = await serveMetrics(runtime);
+  // Web always runs, so its metrics carry the backup gauges even while the backup service is down.
+  registerBackupStatus(metrics, pool, log);
+  const metricsServer = await serveMetrics(runtime, () => backupStatus(pool));
   const signal = await stopRequested;
   log.info({ signal }, "shutting down");
   await metricsServer.close();

@@ -13,6 +13,8 @@ export function createRenderer(): Renderer {
   const handlebars = Handlebars.create();
   handlebars.registerHelper("eq", (a: unknown, b: unknown) => a === b);
   handlebars.registerHelper("date", (value: unknown) => (value instanceof Date ? value.toISOString().slice(0, 10) : ""));
+  handlebars.registerHelper("datetime", (value: unknown) => (value instanceof Date ? `${value.toISOString().slice(0, 16).replace("T", " ")} UTC` : ""));
+  handlebars.registerHelper("iso", (value: unknown) => (value instanceof Date ? value.toISOString() : ""));
   handlebars.registerHelper("number", (value: unknown) => (typeof value === "number" ? value.toLocaleString("en-US") : String(value ?? "")));
   // {{asset "app.css"}}: the fingerprinted URL browsers may cache for good; a misspelt name fails the page rather than shipping a broken link.
   handlebars.registerHelper("asset", (name: unknown) => assetUrl(String(name)));
