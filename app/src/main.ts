@@ -13,7 +13,6 @@ import { rotateCredentials } from "./platform/db/rotate-credentials.js";
 import { createLogger } from "./platform/log.js";
 import { checkPostgres, checkRedis, ServiceCheckError } from "./platform/service-checks.js";
 import { Vault } from "./platform/vault.js";
-import { runBackupNow, runBackupService, runRestoreDrill } from "./processes/backup.js";
 import { runScheduler } from "./processes/scheduler.js";
 import { runWeb } from "./processes/web.js";
 import { runWorker } from "./processes/worker.js";
@@ -41,13 +40,20 @@ const RUNTIME_SERVICES = (config: Config): ServiceToCheck[] => [
 const OWNER_DATABASE = (config: Config): ServiceToCheck[] =>
   config.databaseOwnerUrl ? [{ kind: "postgres", url: config.databaseOwnerUrl, variable: "DATABASE_OWNER_URL" }] : [];
 
+/** Loaded only by the backup commands: the S3 client would add its memory to every other role. */
+const backupCommands = () => import("./processes/backup.js");
+
 const COMMANDS: Record<string, Command> = {
   web: { about: "serve the web UI and API", run: runWeb, services: RUNTIME_SERVICES },
   worker: { about: "run background jobs", run: runWorker, services: RUNTIME_SERVICES },
   scheduler: { about: "enqueue scheduled work (one leader at a time)", run: runScheduler, services: RUNTIME_SERVICES },
-  backup: { about: "nightly backup and off-site copy, weekly restore drill (uses DATABASE_OWNER_URL)", run: runBackupService, services: OWNER_DATABASE },
-  "backup-now": { about: "one backup and its off-site copy, now; exits non-zero on failure", run: runBackupNow, services: OWNER_DATABASE },
-  "restore-drill": { about: "restore the newest backup into a scratch database and check it [--from offsite]", run: runRestoreDrill, services: OWNER_DATABASE },
+  backup: { about: "nightly backup and off-site copy, weekly restore drill (uses DATABASE_OWNER_URL)", run: async (config) => (await backupCommands()).runBackupService(config), services: OWNER_DATABASE },
+  "backup-now": { about: "one backup and its off-site copy, now; exits non-zero on failure", run: async (config) => (await backupCommands()).runBackupNow(config), services: OWNER_DATABASE },
+  "restore-drill": {
+    about: "restore the newest backup into a scratch database and check it [--from offsite]",
+    run: async (config, args) => (await backupCommands()).runRestoreDrill(config, args),
+    services: OWNER_DATABASE,
+  },
   migrate: { about: "apply database migrations (uses DATABASE_OWNER_URL)", run: runMigrate },
   "bootstrap-db": { about: "create the database roles and database (uses DATABASE_ADMIN_URL)", run: runBootstrap },
   "prepare-db": { about: "bootstrap-db, then migrate: what a fresh install or an upgrade runs first", run: runPrepareDb },
