@@ -52,7 +52,7 @@ function scanResult(rows: (string | number)[][]): BenchResult {
     rows,
     notes:
       "RSS is sampled from process.memoryUsage() every 20 ms; the kernel's figure (getrusage) is the worker process's peak over its whole life. " +
-      "Postgres runs on the same 2 cores as the worker, so the seconds include the database's work: per event a heap row, four index entries, " +
+      "Postgres runs on the same 2 cores as the worker, so the seconds include the database's work: per event a heap row, three index entries (id, external id, item and time), " +
       "the ON CONFLICT check and the foreign-key check (an item of the same connection). Page transactions commit without waiting for the WAL flush, as the scan runner's do.",
   };
 }
