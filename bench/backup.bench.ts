@@ -3,7 +3,6 @@
  * full read + checksum + manifest) against a bare `pg_dump -Fc`, and the restore drill
  * (restore + checks + drop) against a bare `pg_restore` into an empty database.
  */
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,6 +11,7 @@ import pg from "pg";
 import { pino } from "pino";
 import { runBackup } from "../backup/src/backup.js";
 import { restoreDrill } from "../backup/src/drill.js";
+import { pgConnection, runPgTool } from "../backup/src/pg-tools.js";
 import { createPool } from "../app/src/platform/db/pool.js";
 import type { Benchmark } from "./run.js";
 import { createScratchDatabase } from "./scratch-database.js";
@@ -28,12 +28,14 @@ const bench: Benchmark = async () => {
   try {
     const databaseBytes = await fillTo(db.ownerUrl, TARGET_BYTES);
     await mkdir(path.join(dir, "gated"));
-    const bareDump = await timed(() => run("pg_dump", ["-Fc", "--file", path.join(dir, "bare.dump"), `--dbname=${db.ownerUrl}`]));
+    const owner = pgConnection(db.ownerUrl);
+    const bareDump = await timed(() => runPgTool("pg_dump", ["-Fc", "--file", path.join(dir, "bare.dump"), ...owner.args], owner.env));
     const pipeline = await timed(() => runBackup({ pool, ownerUrl: db.ownerUrl, dir: path.join(dir, "gated"), minBytes: 8192, minFraction: 0.5, retentionDays: 14, log }));
     const dumpBytes = (await stat(path.join(dir, "bare.dump"))).size;
     const restoreTarget = `${new URL(db.ownerUrl).pathname.slice(1)}_restore`;
     await createDatabase(db.ownerUrl, restoreTarget);
-    const bareRestore = await timed(() => run("pg_restore", ["--exit-on-error", "--no-password", `--dbname=${withDatabase(db.ownerUrl, restoreTarget)}`, path.join(dir, "bare.dump")]));
+    const target = pgConnection(withDatabase(db.ownerUrl, restoreTarget));
+    const bareRestore = await timed(() => runPgTool("pg_restore", ["--exit-on-error", "--no-password", ...target.args, path.join(dir, "bare.dump")], target.env));
     await dropDatabase(db.ownerUrl, restoreTarget);
     const drill = await timed(() => restoreDrill({ pool, serverUrl: db.ownerUrl, source: { kind: "local", dir: path.join(dir, "gated") }, log }));
     const ratio = (seconds: number, bare: number) => Number((seconds / bare).toFixed(2));
@@ -138,16 +140,6 @@ async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; resu
   const started = performance.now();
   const result = await work();
   return { seconds: Number(((performance.now() - started) / 1000).toFixed(2)), result };
-}
-
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once("error", reject);
-    child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}: ${stderr.slice(0, 500)}`))));
-  });
 }
 
 function withDatabase(url: string, database: string): string {

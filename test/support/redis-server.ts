@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
+import { checkRedis } from "../../app/src/platform/service-checks.js";
 import { freePort } from "./net.js";
 
 export interface PasswordRedis {
@@ -23,7 +23,7 @@ export async function startPasswordRedis(): Promise<PasswordRedis> {
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = `redis://:${password}@127.0.0.1:${port}/0`;
-  await waitUntilAnswering(url);
+  await checkRedis(url, "the test Redis", { waitMs: 10_000, retryEveryMs: 100 });
   return {
     port,
     password,
@@ -33,22 +33,4 @@ export async function startPasswordRedis(): Promise<PasswordRedis> {
       await exited;
     },
   };
-}
-
-async function waitUntilAnswering(url: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    redis.on("error", () => undefined);
-    try {
-      await redis.connect();
-      await redis.ping();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    } finally {
-      redis.disconnect();
-    }
-  }
 }

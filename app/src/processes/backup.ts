@@ -10,6 +10,7 @@ import path from "node:path";
 import cron from "node-cron";
 import { BackupFailed, runBackup } from "../../../backup/src/backup.js";
 import { DrillFailed, formatDrillReport, restoreDrill, type DrillSource } from "../../../backup/src/drill.js";
+import { describeError } from "../../../backup/src/drill-errors.js";
 import type { GoodBackup } from "../../../backup/src/manifest.js";
 import { copyOffsite } from "../../../backup/src/offsite/copy.js";
 import { downloadNewest } from "../../../backup/src/offsite/download.js";
@@ -72,7 +73,8 @@ async function copyRecorded(backup: GoodBackup, offsite: OffsiteConfig, { config
     log.info({ target: outcome.target, sizeBytes: outcome.sizeBytes, encrypted: outcome.details.encrypted }, "off-site copy uploaded and verified");
     return true;
   } catch (err) {
-    const error = `offsite: ${err instanceof Error ? err.message : String(err)}`;
+    // Scrubbed like a log line: the run record is read by operators and the status page.
+    const error = `offsite: ${describeError(err)}`;
     await finishRun(pool, runId, { status: "failed", error });
     log.error({ err }, "off-site copy failed");
     return false;
