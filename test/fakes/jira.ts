@@ -152,7 +152,7 @@ export async function startFakeJira(options: FakeJiraOptions): Promise<FakeJira>
     issues: options.issues ?? fixtures!.issues,
     changelogs: options.changelogs ?? fixtures!.changelogs,
     statuses: options.statuses ?? fixtures!.statuses,
-    pageSize: { search: 100, changelog: 1000, statuses: 200, ...options.pageSize },
+    pageSize: { search: 100, changelog: 10_000, statuses: 200, ...options.pageSize },
     honourFieldIds: options.honourFieldIds ?? true,
   });
   const refusal = authorization(options.auth);
@@ -289,8 +289,8 @@ class FakeJiraApi {
       .sort((a, b) => updatedAt(a) - updatedAt(b) || Number(a.id) - Number(b.id));
     const offset = readToken(params.nextPageToken, jql);
     if (offset === null) return badRequest("The nextPageToken is not valid for this query.");
-    const size = pageSizeOf(params.maxResults, 50, this.data.pageSize.search);
-    const end = offset + size;
+    if (outOfRange(params.maxResults, SEARCH_MAX_RESULTS)) return badRequest("The max results parameter has to be between 1 and 5,000.");
+    const end = offset + pageSizeOf(params.maxResults, 50, this.data.pageSize.search);
     const fields = Array.isArray(params.fields) ? params.fields.map(String) : ["id"];
     return {
       status: 200,
@@ -315,6 +315,7 @@ class FakeJiraApi {
     const token = JSON.stringify(wanted);
     const offset = readToken(body.nextPageToken, token);
     if (offset === null) return badRequest("The nextPageToken is not valid for these issues.");
+    if (outOfRange(body.maxResults, CHANGELOG_MAX_RESULTS)) return badRequest("maxResults must be between 1 and 10000.");
     const end = offset + pageSizeOf(body.maxResults, 1000, this.data.pageSize.changelog);
     const byIssue = new Map<string, JiraHistory[]>();
     for (const { issueId, history } of entries.slice(offset, end)) byIssue.set(issueId, [...(byIssue.get(issueId) ?? []), history]);
@@ -367,6 +368,15 @@ function withFields(issue: RecordedIssue, fields: readonly string[]): Record<str
   const picked = Object.entries(issue.fields).filter(([name]) => !excluded.has(name) && (everything || fields.includes(name)));
   const named = fields.some((name) => name !== "id" && name !== "key");
   return { id: issue.id, key: issue.key, ...(named && { fields: Object.fromEntries(picked) }) };
+}
+
+/** The bounds Jira's API schema sets on maxResults: asking for more is a 400, not a smaller page. */
+const SEARCH_MAX_RESULTS = 5000;
+const CHANGELOG_MAX_RESULTS = 10_000;
+
+function outOfRange(requested: unknown, max: number): boolean {
+  if (requested === undefined || requested === null || Number.isNaN(requested)) return false;
+  return typeof requested !== "number" || !Number.isInteger(requested) || requested < 1 || requested > max;
 }
 
 function pageSizeOf(requested: unknown, fallback: number, cap: number): number {

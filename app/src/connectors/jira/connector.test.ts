@@ -157,7 +157,7 @@ describe("scanning Jira", () => {
     }
 
     // Per stream, one search (up to 100 issues a page) and one bulk changelog request for its issues (up
-    // to 1000 histories a page): EE's 30 issues have 205 histories with kept items, 1 page; K5's 3 have none.
+    // to 10,000 histories a page): EE's 30 issues have 205 histories with kept items, 1 page; K5's 3 have none.
     // Status categories are not read by a scan: there is nowhere to keep them yet.
     const bound = Math.ceil(30 / 100) * (1 + Math.ceil(205 / 1000)) + Math.ceil(3 / 100) * (1 + 1);
     expect(fake.requests).toHaveLength(4);
@@ -249,6 +249,16 @@ describe("scanning Jira", () => {
     expect(fake.requests.filter((request) => request.path === "/rest/api/3/search/jql")).toHaveLength(25);
   });
 
+  it("reads 1000 issues with 10 histories each in 11 requests when Jira returns only 100 issues a search page", async () => {
+    const fake = await fakeJira({ ...manyIssues(1_000, 10), pageSize: { search: 100 } });
+    const pages = await scanStream(connectTo(fake), "issues:EE", null);
+    expect(pages.flatMap((page) => page.batch.events).filter((event) => event.type === "status_changed")).toHaveLength(10_000);
+    const bulkFetches = fake.requests.filter((request) => request.path === "/rest/api/3/changelog/bulkfetch");
+    // The largest page the API allows: all 10,000 histories in one changelog request.
+    expect(bulkFetches.map((request) => (request.body as { maxResults: number }).maxResults)).toEqual([10_000]);
+    expect(fake.requests).toHaveLength(11);
+  });
+
   it("never lets content through, even when Jira returns every change item", async () => {
     const canary = "CANARY-0c9e72";
     const fixtures = injectCanaries(loadJiraFixtures(), canary);
@@ -335,7 +345,8 @@ describe("other Jira reads", () => {
 });
 
 /** The first EE issue copied `count` times under new ids, keys and update times, one status change each. */
-function manyIssues(count: number): Pick<FakeJiraOptions, "issues" | "changelogs" | "statuses"> {
+/** `count` copies of an EE issue, each with `historiesEach` status changes a minute apart. */
+function manyIssues(count: number, historiesEach = 1): Pick<FakeJiraOptions, "issues" | "changelogs" | "statuses"> {
   const fixtures = loadJiraFixtures();
   const model = fixtures.issues.find((issue) => issue.fields.project.key === "EE")!;
   const issues = [];
@@ -344,14 +355,19 @@ function manyIssues(count: number): Pick<FakeJiraOptions, "issues" | "changelogs
     const id = String(500_000 + n);
     const updated = new Date(Date.UTC(2023, 0, 1) + n * 60_000).toISOString().replace("Z", "+0000");
     issues.push({ ...model, id, key: `EE-${10_000 + n}`, fields: { ...model.fields, updated } });
-    changelogs.set(id, [
-      {
-        id: String(900_000 + n),
-        created: updated,
+    const moves = [
+      { from: "10000", fromString: "To Do", to: "3", toString: "In Progress" },
+      { from: "3", fromString: "In Progress", to: "10000", toString: "To Do" },
+    ];
+    changelogs.set(
+      id,
+      Array.from({ length: historiesEach }, (_, h) => ({
+        id: String(900_000 + n * historiesEach + h),
+        created: new Date(Date.parse(updated) - (historiesEach - 1 - h) * 1000).toISOString().replace("Z", "+0000"),
         author: { accountId: "acc-1", displayName: "Ada" },
-        items: [{ field: "status", fieldId: "status", from: "10000", fromString: "To Do", to: "3", toString: "In Progress" }],
-      },
-    ]);
+        items: [{ field: "status", fieldId: "status", ...moves[h % 2]! }],
+      })),
+    );
   }
   return { issues, changelogs, statuses: fixtures.statuses };
 }

@@ -16,7 +16,11 @@ const MYSELF_PATH = "/rest/api/3/myself";
 const SEARCH_PAGE_SIZE = 1000;
 /** The most issues one bulk changelog request may name. */
 const CHANGELOG_ISSUES = 1000;
-const CHANGELOG_PAGE_SIZE = 1000;
+/**
+ * Histories a bulk changelog page may hold: the API's maximum (its default is 1000), so the
+ * history of 1000 issues usually arrives in one request however few issues a search page held.
+ */
+const CHANGELOG_PAGE_SIZE = 10_000;
 const STATUS_PAGE_SIZE = 200;
 /** Re-read this much before the cursor: an issue saved just before the last scan may be indexed after it. */
 const OVERLAP_MS = 2 * 60_000;
