@@ -48,7 +48,7 @@ backup: install ## Back up the database now: gated dump, retention, off-site cop
 restore-drill: install ## Restore the newest backup into a scratch database and check it (FROM=offsite for the off-site copy)
 	bin/twinflow restore-drill --from $(or $(FROM),local)
 
-bench: install ## Run bench/*.bench.ts and write docs/benchmarks.md
+bench: install build ## Run bench/*.bench.ts and write docs/benchmarks.md
 	npx tsx bench/run.ts
 
 clean: ## Remove build output (dist/, coverage/); keeps .env and node_modules

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackupFailed, runBackup, type BackupDeps, type BackupStep } from "../../backup/src/backup.js";
 import { pgDumpSource, type DumpSource } from "../../backup/src/dump.js";
 import { CORE_TABLES, GATES, isGoodDumpName, listGoodBackups, sidecarName, type GoodBackup } from "../../backup/src/manifest.js";
+import { MIGRATIONS_DIR } from "../../app/src/main.js";
 import { createLogger } from "../../app/src/platform/log.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { backupFiles, writeFakeGoodBackup } from "./fake-backups.js";
@@ -101,7 +102,9 @@ describe("runBackup", () => {
     for (const table of CORE_TABLES) expect(counts[table]).toBeGreaterThan(0);
     expect(await rowsInDump(backup.path)).toMatchObject(counts);
     expect(manifest.sizeBytes).toBe((await stat(backup.path)).size);
-    expect(manifest.schemaVersion).toBe(14);
+    // The version of the newest migration: the one the database was migrated to.
+    const migrations = (await readdir(MIGRATIONS_DIR)).filter((name) => name.endsWith(".sql")).sort();
+    expect(manifest.schemaVersion).toBe(Number.parseInt(migrations.at(-1)!, 10));
     expect(Object.keys(manifest.gateSeconds)).toEqual([...GATES]);
     expect(manifest.tools.pgDump).toMatch(/^pg_dump \(PostgreSQL\) 15\./);
     expect(manifest.tools.server).toMatch(/^15\./);

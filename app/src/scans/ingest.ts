@@ -19,7 +19,9 @@ type RowIds = Map<string, string>;
  * Idempotent upsert of one batch into a connection's event log, inside the caller's
  * tenant transaction. Items are updated to their latest state; events are append-only
  * and keyed by external id, so replaying a batch adds nothing. An event whose item is
- * unknown is skipped; an actor that is unknown is left empty.
+ * unknown is skipped; an actor that is unknown is left empty. This is the only writer of
+ * events, and it keeps their link to an item that the database no longer checks per event
+ * (migration 0015): every item id it writes was upserted or locked in this transaction.
  *
  * The upserts return the row ids of the batch's actors and items, and only keys the batch
  * does not carry are looked up. Joining the events to work_items on the key makes Postgres
@@ -50,8 +52,8 @@ async function upsertItems(client: PoolClient, { tenantId, connectionId }: Conne
   const { rows } = await client.query<{ id: string; external_id: string }>(
     `INSERT INTO work_items (tenant_id, connection_id, external_id, container, item_type, created_at, closed_at, status, priority, assignee_id, labels)
      SELECT $1, $2, i.external_id, i.container, i.item_type, i.created_at, i.closed_at, i.status, i.priority, i.assignee_id,
-            coalesce((SELECT array_agg(l) FROM jsonb_array_elements_text(i.labels) AS l), '{}')
-       FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], $10::uuid[], $11::jsonb[])
+            i.labels::text[]
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], $10::uuid[], $11::text[])
             AS i(external_id, container, item_type, created_at, closed_at, status, priority, assignee_id, labels)
      ON CONFLICT (tenant_id, connection_id, external_id) DO UPDATE SET
        container = EXCLUDED.container, item_type = EXCLUDED.item_type, closed_at = EXCLUDED.closed_at,
@@ -68,7 +70,7 @@ async function upsertItems(client: PoolClient, { tenantId, connectionId }: Conne
       items.map((i) => i.status),
       items.map((i) => i.priority),
       items.map((i) => idOf(actorIds, i.assignee)),
-      items.map((i) => JSON.stringify(i.labels)),
+      items.map((i) => textArrayLiteral(i.labels)),
     ],
   );
   return rowIds(rows);
@@ -98,12 +100,16 @@ async function insertEvents(client: PoolClient, { tenantId, connectionId }: Conn
   return inserted.rowCount ?? 0;
 }
 
-/** Adds the ids of keys stored by earlier pages (a GitHub events page refers to items of the issues stream). */
+/**
+ * Adds the ids of keys stored by earlier pages (a GitHub events page refers to items of the
+ * issues stream). Items are locked as a foreign key's check would lock them: an item cannot
+ * be deleted between this lookup and the commit of the events that name it.
+ */
 async function addStoredIds(client: PoolClient, table: "actors" | "work_items", { tenantId, connectionId }: ConnectionRef, ids: RowIds, keys: readonly (string | null)[]): Promise<void> {
   const missing = [...new Set(keys)].filter((key): key is string => key !== null && !ids.has(key));
   if (missing.length === 0) return;
   const { rows } = await client.query<{ id: string; external_id: string }>(
-    `SELECT id, external_id FROM ${table} WHERE tenant_id = $1 AND connection_id = $2 AND external_id = ANY($3::text[])`,
+    `SELECT id, external_id FROM ${table} WHERE tenant_id = $1 AND connection_id = $2 AND external_id = ANY($3::text[])${table === "work_items" ? " FOR KEY SHARE" : ""}`,
     [tenantId, connectionId, missing],
   );
   for (const row of rows) ids.set(row.external_id, row.id);
@@ -112,3 +118,8 @@ async function addStoredIds(client: PoolClient, table: "actors" | "work_items", 
 const rowIds = (rows: readonly { id: string; external_id: string }[]): RowIds => new Map(rows.map((row) => [row.external_id, row.id]));
 
 const idOf = (ids: RowIds, key: string | null): string | null => (key === null ? null : (ids.get(key) ?? null));
+
+/** Postgres's array literal for a list of texts, so a list per item travels as one text of a text[]. */
+function textArrayLiteral(values: readonly string[]): string {
+  return `{${values.map((value) => `"${value.replace(/[\\"]/g, "\\$&")}"`).join(",")}}`;
+}
