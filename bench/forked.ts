@@ -11,11 +11,12 @@ const compiledDir = path.resolve(benchDir, "..", "dist", "bench");
 /**
  * Runs `task` in a fresh process of `workerFile` and returns what it reports, so each run's
  * memory is its own. The worker runs as the shipped processes do: compiled JavaScript with
- * no TypeScript loader in the process (the loader alone adds some 45 MB). "close" comes after
- * the process has exited and its IPC channel has delivered everything.
+ * no TypeScript loader in the process (the loader alone adds some 45 MB), with the Node
+ * options given. "close" comes after the process has exited and its IPC channel has
+ * delivered everything.
  */
-export async function runForked<Task, Report>(workerFile: string, task: Task): Promise<Report> {
-  const worker = fork(await compiled(workerFile), { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+export async function runForked<Task, Report>(workerFile: string, task: Task, nodeOptions: readonly string[] = []): Promise<Report> {
+  const worker = fork(await compiled(workerFile), { execArgv: [...nodeOptions], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   let report: Report | undefined;
   worker.once("message", (message) => {
     report = message as Report;

@@ -82,6 +82,14 @@ function describePort(port: PublishedPort): string {
   return `${port.hostIp}:${port.published}->${port.target}`;
 }
 
+/** A compose memory size ("512m", "1g", or bytes) in MB. */
+function megabytes(size: string | number | undefined): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(String(size ?? "").trim());
+  if (!match) return undefined;
+  const scale: Record<string, number> = { "": 1 / 1024 ** 2, k: 1 / 1024, m: 1, g: 1024 };
+  return Number(match[1]) * scale[match[2]!.toLowerCase()]!;
+}
+
 function networksOf(service: ComposeService): string[] {
   if (!service.networks) return ["default"];
   return Array.isArray(service.networks) ? service.networks : Object.keys(service.networks);
@@ -211,6 +219,14 @@ export const COMPOSE_POLICIES = {
     forAll(config, (name, service) =>
       (["mem_limit", "cpus", "pids_limit"] as const).filter((limit) => service[limit] === undefined || Number.parseFloat(String(service[limit])) <= 0).map((limit) => `${name} has no ${limit}`),
     ),
+
+  "the worker's JavaScript heap is capped at no more than half its container's memory": (config) =>
+    forEach(config, ["worker"], (name, service) => {
+      const heap = /--max-old-space-size=(\d+)/.exec(service.environment?.NODE_OPTIONS ?? "");
+      if (!heap) return [`${name} sets no --max-old-space-size in NODE_OPTIONS`];
+      const limit = megabytes(service.mem_limit);
+      return limit !== undefined && Number(heap[1]) <= limit / 2 ? [] : [`${name}'s heap of ${heap[1]} MB is more than half its mem_limit (${service.mem_limit ?? "none"})`];
+    }),
 
   "web, worker and scheduler wait for migrate and for healthy stores": (config) =>
     forEach(config, LONG_RUNNING_APP_SERVICES, (name, service) =>

@@ -214,6 +214,11 @@ const BREAKS: Record<ComposePolicyName, { what: string; breakIt: (config: Compos
     { what: "redis without pids_limit", breakIt: (c) => delete service(c, "redis").pids_limit, says: /redis has no pids_limit/ },
     { what: "migrate without cpus", breakIt: (c) => delete service(c, "migrate").cpus, says: /migrate has no cpus/ },
   ],
+  "the worker's JavaScript heap is capped at no more than half its container's memory": [
+    { what: "no heap flag", breakIt: (c) => delete service(c, "worker").environment!.NODE_OPTIONS, says: /worker sets no --max-old-space-size/ },
+    { what: "heap as large as the container", breakIt: (c) => void (service(c, "worker").environment!.NODE_OPTIONS = "--max-old-space-size=1024"), says: /heap of 1024 MB is more than half its mem_limit \(1g\)/ },
+    { what: "no mem_limit", breakIt: (c) => delete service(c, "worker").mem_limit, says: /more than half its mem_limit \(none\)/ },
+  ],
   "web, worker and scheduler wait for migrate and for healthy stores": [
     { what: "web only starts after migrate", breakIt: (c) => void (service(c, "web").depends_on = { migrate: { condition: "service_started" }, postgres: { condition: "service_healthy" }, redis: { condition: "service_healthy" } }), says: /web does not wait for migrate/ },
     { what: "scheduler in list form", breakIt: (c) => void (service(c, "scheduler").depends_on = ["migrate", "postgres", "redis"]), says: /scheduler does not wait for postgres/ },
