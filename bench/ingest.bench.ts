@@ -4,11 +4,10 @@
  * process so its memory is measured alone.
  */
 import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { parse } from "yaml";
 import type { ScanJob } from "../app/src/scans/queue.js";
+import { deployedWorkerNodeOptions } from "./deployed-worker.js";
 import type { WorkerReport, WorkerTask } from "./ingest-worker.js";
 import { runForked } from "./forked.js";
 import type { Benchmark, BenchResult } from "./run.js";
@@ -19,7 +18,6 @@ const TOTAL_EVENTS = 1_000_000;
 /** Another tenant's events already in the database, as in any live one. */
 const EXISTING_EVENTS = 100_000;
 const WORKER = fileURLToPath(new URL("./ingest-worker.ts", import.meta.url));
-const COMPOSE_FILE = fileURLToPath(new URL("../compose/docker-compose.yml", import.meta.url));
 
 interface Run {
   /** Items a page: 100 is a GitHub issues page, 1,000 a Jira scan page (about 1,000 and 10,000 events). */
@@ -42,11 +40,6 @@ const bench: Benchmark = async () => {
   return [scanResult(rows, nodeOptions), await postgresCeiling()];
 };
 
-/** The worker service's NODE_OPTIONS in the appliance's compose file: the heap it runs with. */
-async function deployedWorkerNodeOptions(): Promise<string[]> {
-  const compose = parse(await readFile(COMPOSE_FILE, "utf8"), { merge: true }) as { services: { worker: { environment?: { NODE_OPTIONS?: string } } } };
-  return (compose.services.worker.environment?.NODE_OPTIONS ?? "").split(/\s+/).filter(Boolean);
-}
 
 export default bench;
 
