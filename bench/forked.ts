@@ -33,7 +33,15 @@ export async function runForked<Task, Report>(workerFile: string, task: Task, no
  * JavaScript with the files it reads next to it.
  */
 async function compiled(workerFile: string): Promise<string> {
+  benchBuild ??= compileBench();
+  await benchBuild;
+  return path.join(compiledDir, `${path.basename(workerFile, ".ts")}.js`);
+}
+
+/** Once a process: every run of a benchmark forks from the same sources. */
+let benchBuild: Promise<void> | undefined;
+
+async function compileBench(): Promise<void> {
   const sources = (await readdir(benchDir)).filter((name) => name.endsWith(".ts")).map((name) => path.join(benchDir, name));
   await build({ entryPoints: sources, outdir: compiledDir, platform: "node", format: "esm", target: "node20", logLevel: "error" });
-  return path.join(compiledDir, `${path.basename(workerFile, ".ts")}.js`);
 }

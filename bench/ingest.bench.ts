@@ -40,7 +40,6 @@ const bench: Benchmark = async () => {
   return [scanResult(rows, nodeOptions), await postgresCeiling()];
 };
 
-
 export default bench;
 
 function scanResult(rows: (string | number)[][], nodeOptions: readonly string[]): BenchResult {
