@@ -57,6 +57,32 @@ describe("ingest", () => {
     ]);
   });
 
+  it("stores each event with its own item, actor and time, to the millisecond", async () => {
+    const ref = await newConnection();
+    const actors = [
+      { externalId: "u-1", displayName: "Ada" },
+      { externalId: "u-2", displayName: "Grace" },
+    ];
+    const times = [new Date("2026-03-01T10:15:30.123Z"), new Date("1969-12-31T23:59:59.999Z"), new Date("2026-03-01T10:15:30.124Z")];
+    const events: EventRecord[] = [
+      { ...statusChange("K-2", 1), occurredAt: times[0]!, actor: "u-2" },
+      { ...statusChange("K-1", 2), occurredAt: times[1]!, actor: null },
+      { ...statusChange("K-2", 3), occurredAt: times[2]!, actor: "u-1" },
+    ];
+    await ingest(ref, { actors, items: [item("K-1"), item("K-2")], events });
+    const { rows } = await db.owner.query<{ external_id: string; item: string; actor: string | null; occurred_at: Date }>(
+      `SELECT e.external_id, w.external_id AS item, a.external_id AS actor, e.occurred_at
+         FROM events e JOIN work_items w ON w.id = e.work_item_id LEFT JOIN actors a ON a.id = e.actor_id
+        WHERE e.connection_id = $1 ORDER BY e.external_id`,
+      [ref.connectionId],
+    );
+    expect(rows).toEqual([
+      { external_id: "K-1#2", item: "K-1", actor: null, occurred_at: times[1] },
+      { external_id: "K-2#1", item: "K-2", actor: "u-2", occurred_at: times[0] },
+      { external_id: "K-2#3", item: "K-2", actor: "u-1", occurred_at: times[2] },
+    ]);
+  });
+
   it("links a later page's events to items stored by an earlier page, and adds nothing when a page is replayed", async () => {
     const ref = await newConnection();
     await ingest(ref, { items: [item("K-1")] });

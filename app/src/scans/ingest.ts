@@ -76,21 +76,32 @@ async function upsertItems(client: PoolClient, { tenantId, connectionId }: Conne
   return rowIds(rows);
 }
 
+/**
+ * A page's events name few distinct items and actors: each event carries the position of its
+ * item's and actor's id in a short list sent once, and its time as epoch milliseconds, so
+ * neither the worker nor Postgres writes and parses a uuid and a timestamp text per event.
+ */
 async function insertEvents(client: PoolClient, { tenantId, connectionId }: ConnectionRef, events: readonly EventRecord[], itemIds: RowIds, actorIds: RowIds): Promise<number> {
   const known = events.filter((e) => itemIds.has(e.itemExternalId));
+  const items = new IdList();
+  const actors = new IdList();
+  const itemPositions = known.map((e) => items.positionOf(itemIds.get(e.itemExternalId)!));
+  const actorPositions = known.map((e) => actors.positionOf(idOf(actorIds, e.actor)));
   const inserted = await client.query(
     `INSERT INTO events (tenant_id, connection_id, work_item_id, external_id, occurred_at, actor_id, type, field, from_value, to_value)
-     SELECT $1, $2, e.work_item_id, e.external_id, e.occurred_at, e.actor_id, e.type, e.field, e.from_value, e.to_value
-       FROM unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::uuid[], $7::text[], $8::text[], $9::text[], $10::text[])
-            AS e(work_item_id, external_id, occurred_at, actor_id, type, field, from_value, to_value)
+     SELECT $1, $2, ($3::uuid[])[e.item], e.external_id, to_timestamp(e.epoch_ms / 1000.0), ($4::uuid[])[e.actor], e.type, e.field, e.from_value, e.to_value
+       FROM unnest($5::int[], $6::text[], $7::float8[], $8::int[], $9::text[], $10::text[], $11::text[], $12::text[])
+            AS e(item, external_id, epoch_ms, actor, type, field, from_value, to_value)
      ON CONFLICT (tenant_id, connection_id, external_id) DO NOTHING`,
     [
       tenantId,
       connectionId,
-      known.map((e) => itemIds.get(e.itemExternalId)),
+      items.ids,
+      actors.ids,
+      itemPositions,
       known.map((e) => e.externalId),
-      known.map((e) => e.occurredAt),
-      known.map((e) => idOf(actorIds, e.actor)),
+      known.map((e) => e.occurredAt.getTime()),
+      actorPositions,
       known.map((e) => e.type),
       known.map((e) => e.field),
       known.map((e) => e.from),
@@ -98,6 +109,22 @@ async function insertEvents(client: PoolClient, { tenantId, connectionId }: Conn
     ],
   );
   return inserted.rowCount ?? 0;
+}
+
+/** Distinct ids in the order first asked for, by their 1-based position (Postgres arrays start at 1). */
+class IdList {
+  readonly ids: string[] = [];
+  private readonly positions = new Map<string, number>();
+
+  positionOf(id: string | null): number | null {
+    if (id === null) return null;
+    let position = this.positions.get(id);
+    if (position === undefined) {
+      position = this.ids.push(id);
+      this.positions.set(id, position);
+    }
+    return position;
+  }
 }
 
 /**
