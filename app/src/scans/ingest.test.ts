@@ -43,6 +43,22 @@ const ingest = (ref: Ref, batch: Partial<EventLogBatch>) =>
 const eventCount = async (ref: Ref) =>
   (await db.owner.query<{ n: number }>("SELECT count(*)::int AS n FROM events WHERE connection_id = $1", [ref.connectionId])).rows[0]!.n;
 
+const connectionRevisions = async (ref: Ref) =>
+  (
+    await db.owner.query<{ data: number; itemsDeleted: number }>(
+      `SELECT data_revision::int AS data, items_deleted_revision::int AS "itemsDeleted" FROM connections WHERE id = $1`,
+      [ref.connectionId],
+    )
+  ).rows[0]!;
+
+/** Each item's revision, by external id. */
+const itemRevisions = async (ref: Ref) =>
+  Object.fromEntries(
+    (await db.owner.query<{ external_id: string; revision: number }>("SELECT external_id, revision::int AS revision FROM work_items WHERE connection_id = $1", [ref.connectionId])).rows.map(
+      (row) => [row.external_id, row.revision],
+    ),
+  );
+
 describe("ingest", () => {
   it("stores labels exactly as the provider spelt them, whatever characters they hold", async () => {
     const ref = await newConnection();
@@ -134,5 +150,80 @@ describe("ingest", () => {
     await db.owner.query("DELETE FROM connections WHERE id = $1", [cascaded.connectionId]);
     expect(await eventCount(cascaded)).toBe(0);
     expect(await eventCount(byRuntime)).toBe(1);
+  });
+});
+
+describe("ingest revisions", () => {
+  it("raises the connection's data revision by one a page, and returns it", async () => {
+    const ref = await newConnection();
+    expect(await connectionRevisions(ref)).toEqual({ data: 0, itemsDeleted: 0 });
+    expect((await ingest(ref, { items: [item("K-1")] })).revision).toBe(1);
+    expect((await ingest(ref, {})).revision).toBe(2);
+    expect((await ingest(ref, { events: [statusChange("K-1", 1)] })).revision).toBe(3);
+    expect(await connectionRevisions(ref)).toEqual({ data: 3, itemsDeleted: 0 });
+  });
+
+  it("makes a connection's next page wait for the open one, so revisions commit in order", async () => {
+    const ref = await newConnection();
+    const other = await newConnection();
+    const client = await db.runtime.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT set_config('app.tenant_id', $1, true)", [ref.tenantId]);
+      expect((await ingestBatch(client, ref, { actors: [], items: [item("K-1")], events: [] })).revision).toBe(1);
+      const waiting = withTenant(db.runtime, ref.tenantId, async (next) => {
+        await next.query("SET LOCAL lock_timeout = '200ms'");
+        return ingestBatch(next, ref, { actors: [], items: [item("K-2")], events: [] });
+      });
+      await expect(waiting).rejects.toThrow(/lock timeout/);
+      // Another connection's pages do not wait.
+      expect((await ingest(other, { items: [item("K-1")] })).revision).toBe(1);
+      await client.query("COMMIT");
+    } finally {
+      client.release();
+    }
+    expect((await ingest(ref, { items: [item("K-2")] })).revision).toBe(2);
+    expect(await itemRevisions(ref)).toEqual({ "K-1": 1, "K-2": 2 });
+  });
+
+  it("stamps the items a page upserts, and stored items only its events name, with the page's revision", async () => {
+    const ref = await newConnection();
+    await ingest(ref, { items: [item("K-1"), item("K-2"), item("K-3"), item("K-4")] });
+    expect(await itemRevisions(ref)).toEqual({ "K-1": 1, "K-2": 1, "K-3": 1, "K-4": 1 });
+
+    // K-2 is upserted again, K-3 only has an event, K-5 is new; K-1 and K-4 are not touched.
+    const second = await ingest(ref, { items: [item("K-2", ["changed"]), item("K-5")], events: [statusChange("K-3", 1), statusChange("K-404", 1)] });
+    expect(second).toEqual({ actors: 0, items: 2, eventsAdded: 1, revision: 2 });
+    expect(await itemRevisions(ref)).toEqual({ "K-1": 1, "K-2": 2, "K-3": 2, "K-4": 1, "K-5": 2 });
+
+    // An event naming an item the same page upserts leaves it at that page's revision.
+    await ingest(ref, { items: [item("K-4")], events: [statusChange("K-4", 1)] });
+    expect(await itemRevisions(ref)).toEqual({ "K-1": 1, "K-2": 2, "K-3": 2, "K-4": 3, "K-5": 2 });
+  });
+
+  it("records the revision at which items were deleted, and leaves other connections alone", async () => {
+    const ref = await newConnection();
+    const other = await newConnection();
+    await ingest(ref, { items: [item("K-1"), item("K-2"), item("K-3")], events: [statusChange("K-1", 1), statusChange("K-2", 1), statusChange("K-3", 1)] });
+    await ingest(ref, { events: [statusChange("K-1", 2)] });
+    await ingest(other, { items: [item("K-1"), item("K-2")], events: [statusChange("K-1", 1)] });
+    expect(await connectionRevisions(ref)).toEqual({ data: 2, itemsDeleted: 0 });
+
+    await withTenant(db.runtime, ref.tenantId, (client) => client.query("DELETE FROM work_items WHERE connection_id = $1 AND external_id <> 'K-1'", [ref.connectionId]));
+    expect(await connectionRevisions(ref)).toEqual({ data: 3, itemsDeleted: 3 });
+    expect(await itemRevisions(ref)).toEqual({ "K-1": 2 });
+    const { rows } = await db.owner.query<{ external_id: string }>("SELECT external_id FROM events WHERE connection_id = $1 ORDER BY external_id", [ref.connectionId]);
+    expect(rows.map((row) => row.external_id)).toEqual(["K-1#1", "K-1#2"]);
+
+    // A delete that matches nothing is no change; the next page continues from the new revision.
+    await withTenant(db.runtime, ref.tenantId, (client) => client.query("DELETE FROM work_items WHERE connection_id = $1 AND external_id = 'K-404'", [ref.connectionId]));
+    expect(await connectionRevisions(ref)).toEqual({ data: 3, itemsDeleted: 3 });
+    expect((await ingest(ref, { items: [item("K-2")] })).revision).toBe(4);
+    expect(await connectionRevisions(ref)).toEqual({ data: 4, itemsDeleted: 3 });
+    expect(await itemRevisions(ref)).toEqual({ "K-1": 2, "K-2": 4 });
+
+    expect(await connectionRevisions(other)).toEqual({ data: 1, itemsDeleted: 0 });
+    expect(await itemRevisions(other)).toEqual({ "K-1": 1, "K-2": 1 });
+    expect(await eventCount(other)).toBe(1);
   });
 });
