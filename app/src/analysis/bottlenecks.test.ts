@@ -141,3 +141,30 @@ describe("waits the team does not own", () => {
     expect(steps(output.bottlenecks.external)).toEqual(["Waiting for customer"]);
   });
 });
+
+describe("item-days and their trend", () => {
+  // Still in progress since day 60; through the queue to done between days 80 and 90. The output is drawn on day 100.
+  const log = statusLog(
+    [
+      { created: T0 + 50 * DAY_MS, start: "To Do", moves: [{ afterDays: 10, to: "In Progress" }] },
+      { created: T0 + 80 * DAY_MS, start: "To Do", moves: [{ afterDays: 10, to: "Done" }] },
+    ],
+    T0 + 100 * DAY_MS,
+  );
+  const { bottlenecks } = computeScanOutput(log, { computedAt: 0 });
+  const finding = (step: string) => bottlenecks.headline.find((each) => each.step === step)!;
+
+  it("counts an open stay up to the moment of the output, and no time in a finished step", () => {
+    expect(finding("To Do")).toMatchObject({ itemDays: 20, visits: 2, items: 2 });
+    expect(finding("In Progress")).toMatchObject({ itemDays: 40, visits: 1, items: 1 });
+    expect(bottlenecks.totalItemDays).toBe(60);
+    expect(finding("In Progress").share).toBeCloseTo(40 / 60, 12);
+  });
+
+  it("splits the last eight weeks into the last four and the four before, each stay counting for its part in each", () => {
+    // Days 72 to 100 and 44 to 72.
+    expect(finding("To Do").trend).toEqual({ periodDays: 28, current: 10, previous: 10 });
+    expect(finding("In Progress").trend).toEqual({ periodDays: 28, current: 28, previous: 12 });
+    expect(bottlenecks.transitions.find((each) => each.step === "To Do" && each.to === "In Progress")!.trend).toEqual({ periodDays: 28, current: 0, previous: 10 });
+  });
+});

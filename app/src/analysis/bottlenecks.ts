@@ -1,7 +1,8 @@
 import { ACTIONABLE, type WaitClass } from "./classify.js";
 import { DAY_MS } from "./event-log.js";
-import type { Scope } from "./scope.js";
-import { DistinctItems, isThin } from "./stats.js";
+import type { Lifecycles } from "./lifecycle.js";
+import type { ItemColumns, Scope, Window } from "./scope.js";
+import { DistinctItems, GroupTotals, isThin } from "./stats.js";
 
 /** Medians the other sections have computed already: finding them again in the same durations would double that work. */
 export interface Medians {
@@ -46,88 +47,147 @@ export interface Bottlenecks {
 export const TREND_DAYS = 28;
 const TOP = 10;
 
-/** Time in one step, or on one transition out of it, summed over stays. */
+/**
+ * Time in one step, or on one transition out of it, summed over stays. An open stay lasts
+ * until the output's moment, which moves on with every scan: it is kept as its start, and
+ * its length taken when the output is drawn.
+ */
 class Tallies {
-  readonly ms: Float64Array;
-  readonly current: Float64Array;
-  readonly previous: Float64Array;
-  readonly visits: Int32Array;
-  readonly items: DistinctItems;
+  readonly closedMs = new GroupTotals();
+  readonly openStays = new GroupTotals();
+  readonly openSince = new GroupTotals();
+  readonly visits = new GroupTotals();
+  readonly items = new DistinctItems(8);
+  /** Filled by the trend pass when the output is drawn. */
+  current = new Float64Array(0);
+  previous = new Float64Array(0);
 
-  constructor(groups: number) {
-    this.ms = new Float64Array(groups);
-    this.current = new Float64Array(groups);
-    this.previous = new Float64Array(groups);
-    this.visits = new Int32Array(groups);
-    this.items = new DistinctItems(groups);
+  add(group: number, pass: number, sign: number, start: number, exited: number, bounds: Window): void {
+    if (Number.isNaN(exited)) {
+      this.openStays.add(group, sign);
+      this.openSince.add(group, sign * Math.max(start, bounds.from));
+    } else this.closedMs.add(group, sign * overlap(start, exited, bounds.from, bounds.to));
+    this.visits.add(group, sign);
+    this.items.add(group, pass, sign);
   }
 
-  add(group: number, item: number, ms: number, current: number, previous: number): void {
-    this.ms[group]! += ms;
-    this.current[group]! += current;
-    this.previous[group]! += previous;
-    this.visits[group]! += 1;
-    this.items.add(group, item);
+  msOf(group: number, until: number): number {
+    return this.closedMs.of(group) + this.openStays.of(group) * until - this.openSince.of(group);
   }
 }
 
 /**
- * Ranks where items spent their time, split by wait class, over the window ending at
- * `asOf`: each stay counts for the part of it inside the window, an open stay up to asOf.
- * Done steps count only while they are an automation wait (the time before an auto-close).
+ * Ranks where items spent their time, split by wait class, over the window: each stay
+ * counts for the part of it inside the window, an open stay up to the window's end. Done
+ * steps count only while they are an automation wait (the time before an auto-close).
+ * Items are counted one by one inside `bounds` (the window, or no bounds at all for an
+ * output kept up to date across scans, whose stays all lie inside its window).
  */
-export function bottlenecksOf(scope: Scope, window: { from: number; to: number }, medians: Medians): Bottlenecks {
-  const { stepNames, transitions, firstVisit, visitStep, enteredAt, exitedAt, transitionOut } = scope.traces;
-  const waitClasses = scope.lifecycles.stepClasses.map((stepClass): WaitClass | "unclassified" => stepClass?.waitClass ?? "unclassified");
-  const steps = new Tallies(stepNames.length);
-  const outOf = new Tallies(transitions.size);
-  const currentFrom = window.to - TREND_DAYS * DAY_MS;
-  const previousFrom = currentFrom - TREND_DAYS * DAY_MS;
-  for (const item of scope.items) {
-    for (let visit = firstVisit[item]!; visit < firstVisit[item + 1]!; visit += 1) {
+export class BottlenecksTally {
+  private readonly steps = new Tallies();
+  private readonly outOf = new Tallies();
+  /** Per item, when its last stay that is not finished ended (Infinity while open): the trend passes over items that ended earlier. */
+  private reach = new Float64Array(0);
+
+  constructor(private readonly bounds: Window) {}
+
+  apply({ traces, lifecycles }: ItemColumns, item: number, sign: number, pass: number): void {
+    const { firstVisit, endVisit, visitStep, enteredAt, exitedAt, transitionOut } = traces;
+    const { from, to } = this.bounds;
+    let reach = Number.NEGATIVE_INFINITY;
+    for (let visit = firstVisit[item]!; visit < endVisit[item]!; visit += 1) {
       const step = visitStep[visit]!;
-      const waitClass = waitClasses[step]!;
+      const waitClass = waitClassOf(lifecycles, step);
       if (waitClass === "finished") continue;
       const start = enteredAt[visit]!;
-      const end = Number.isNaN(exitedAt[visit]!) ? window.to : exitedAt[visit]!;
-      if (end < window.from || start > window.to) continue;
-      const ms = overlap(start, end, window.from, window.to);
-      const current = overlap(start, end, currentFrom, window.to);
-      const previous = overlap(start, end, previousFrom, currentFrom);
-      steps.add(step, item, ms, current, previous);
+      const exited = exitedAt[visit]!;
+      reach = Math.max(reach, Number.isNaN(exited) ? Number.POSITIVE_INFINITY : exited);
+      if ((!Number.isNaN(exited) && exited < from) || start > to) continue;
+      this.steps.add(step, pass, sign, start, exited, this.bounds);
       const transition = transitionOut[visit]!;
-      if (transition >= 0 && ACTIONABLE.has(waitClass as WaitClass)) outOf.add(transition, item, ms, current, previous);
+      if (transition >= 0 && ACTIONABLE.has(waitClass as WaitClass)) this.outOf.add(transition, pass, sign, start, exited, this.bounds);
+    }
+    if (item >= this.reach.length) {
+      const grown = new Float64Array(Math.max(item + 1, this.reach.length * 2));
+      grown.set(this.reach);
+      this.reach = grown;
+    }
+    this.reach[item] = reach;
+  }
+
+  render(scope: Scope, window: Window, medians: Medians): Bottlenecks {
+    const { stepNames, transitions } = scope.traces;
+    const waitClasses = stepNames.map((_, step) => waitClassOf(scope.lifecycles, step));
+    this.trends(scope, window, waitClasses);
+    const { steps, outOf } = this;
+    let totalMs = 0;
+    for (let step = 0; step < stepNames.length; step += 1) totalMs += steps.msOf(step, window.to);
+    const findings: BottleneckFinding[] = [];
+    for (let step = 0; step < stepNames.length; step += 1) {
+      if (steps.visits.of(step) === 0) continue;
+      findings.push(findingOf(steps, step, stepNames[step]!, null, waitClasses[step]!, totalMs, medians.ofStep(stepNames[step]!), window.to));
+    }
+    findings.sort((a, b) => b.itemDays - a.itemDays || a.step.localeCompare(b.step));
+    const transitionFindings: BottleneckFinding[] = [];
+    for (let transition = 0; transition < transitions.size; transition += 1) {
+      if (outOf.visits.of(transition) === 0) continue;
+      const from = stepNames[transitions.first[transition]!]!;
+      const to = stepNames[transitions.second[transition]!]!;
+      transitionFindings.push(findingOf(outOf, transition, from, to, waitClasses[transitions.first[transition]!]!, totalMs, medians.ofTransition(from, to), window.to));
+    }
+    transitionFindings.sort((a, b) => b.itemDays - a.itemDays || a.step.localeCompare(b.step) || a.to!.localeCompare(b.to!));
+    const ofClass = (...classes: (WaitClass | "unclassified")[]) => findings.filter((finding) => classes.includes(finding.waitClass));
+    const shareByClass = { team_queue: 0, active_work: 0, external_wait: 0, automation_wait: 0, finished: 0, unclassified: 0 };
+    for (const finding of findings) shareByClass[finding.waitClass] += finding.share;
+    return {
+      headline: ofClass("team_queue", "active_work").slice(0, TOP),
+      transitions: transitionFindings.slice(0, TOP),
+      external: ofClass("external_wait").slice(0, TOP),
+      automation: ofClass("automation_wait").slice(0, TOP),
+      unclassified: ofClass("unclassified"),
+      shareByClass,
+      totalItemDays: totalMs / DAY_MS,
+    };
+  }
+
+  /** The last period and the one before it end where the window does, so they are counted anew for every output. */
+  private trends({ traces, items }: Scope, window: Window, waitClasses: readonly (WaitClass | "unclassified")[]): void {
+    const { stepNames, transitions, firstVisit, endVisit, visitStep, enteredAt, exitedAt, transitionOut } = traces;
+    const { steps, outOf } = this;
+    steps.current = new Float64Array(stepNames.length);
+    steps.previous = new Float64Array(stepNames.length);
+    outOf.current = new Float64Array(transitions.size);
+    outOf.previous = new Float64Array(transitions.size);
+    const { from, to } = window;
+    const currentFrom = to - TREND_DAYS * DAY_MS;
+    const previousFrom = currentFrom - TREND_DAYS * DAY_MS;
+    const counted = Uint8Array.from(waitClasses, (waitClass) => (waitClass === "finished" ? 0 : 1));
+    const actionable = Uint8Array.from(waitClasses, (waitClass) => (ACTIONABLE.has(waitClass as WaitClass) ? 1 : 0));
+    const reach = this.reach;
+    for (const item of items) {
+      if (reach[item]! < previousFrom) continue;
+      // An item's stays end in time order: from the last one back, the first that ended before both periods ends the item's part.
+      for (let visit = endVisit[item]! - 1; visit >= firstVisit[item]!; visit -= 1) {
+        const exited = exitedAt[visit]!;
+        const end = Number.isNaN(exited) ? to : exited;
+        if (end < previousFrom) break;
+        const step = visitStep[visit]!;
+        const start = enteredAt[visit]!;
+        if (counted[step] === 0 || end < from || start > to) continue;
+        const current = overlap(start, end, currentFrom, to);
+        const previous = overlap(start, end, previousFrom, currentFrom);
+        steps.current[step]! += current;
+        steps.previous[step]! += previous;
+        const transition = transitionOut[visit]!;
+        if (transition < 0 || actionable[step] === 0) continue;
+        outOf.current[transition]! += current;
+        outOf.previous[transition]! += previous;
+      }
     }
   }
-  let totalMs = 0;
-  for (let step = 0; step < stepNames.length; step += 1) totalMs += steps.ms[step]!;
-  const findings: BottleneckFinding[] = [];
-  for (let step = 0; step < stepNames.length; step += 1) {
-    if (steps.visits[step]! === 0) continue;
-    findings.push(findingOf(steps, step, stepNames[step]!, null, waitClasses[step]!, totalMs, medians.ofStep(stepNames[step]!)));
-  }
-  findings.sort((a, b) => b.itemDays - a.itemDays || a.step.localeCompare(b.step));
-  const transitionFindings: BottleneckFinding[] = [];
-  for (let transition = 0; transition < transitions.size; transition += 1) {
-    if (outOf.visits[transition]! === 0) continue;
-    const from = stepNames[transitions.first[transition]!]!;
-    const to = stepNames[transitions.second[transition]!]!;
-    transitionFindings.push(findingOf(outOf, transition, from, to, waitClasses[transitions.first[transition]!]!, totalMs, medians.ofTransition(from, to)));
-  }
-  transitionFindings.sort((a, b) => b.itemDays - a.itemDays || a.step.localeCompare(b.step) || a.to!.localeCompare(b.to!));
-  const ofClass = (...classes: (WaitClass | "unclassified")[]) => findings.filter((finding) => classes.includes(finding.waitClass));
-  const shareByClass = { team_queue: 0, active_work: 0, external_wait: 0, automation_wait: 0, finished: 0, unclassified: 0 };
-  for (const finding of findings) shareByClass[finding.waitClass] += finding.share;
-  return {
-    headline: ofClass("team_queue", "active_work").slice(0, TOP),
-    transitions: transitionFindings.slice(0, TOP),
-    external: ofClass("external_wait").slice(0, TOP),
-    automation: ofClass("automation_wait").slice(0, TOP),
-    unclassified: ofClass("unclassified"),
-    shareByClass,
-    totalItemDays: totalMs / DAY_MS,
-  };
 }
+
+const waitClassOf = (lifecycles: Lifecycles, step: number): WaitClass | "unclassified" => lifecycles.stepClasses[step]?.waitClass ?? "unclassified";
 
 function findingOf(
   tallies: Tallies,
@@ -137,8 +197,9 @@ function findingOf(
   waitClass: WaitClass | "unclassified",
   totalMs: number,
   medianMs: number | null,
+  until: number,
 ): BottleneckFinding {
-  const ms = tallies.ms[group]!;
+  const ms = tallies.msOf(group, until);
   const items = tallies.items.countOf(group);
   return {
     step,
@@ -146,7 +207,7 @@ function findingOf(
     waitClass,
     itemDays: ms / DAY_MS,
     share: totalMs > 0 ? ms / totalMs : 0,
-    visits: tallies.visits[group]!,
+    visits: tallies.visits.of(group),
     items,
     medianMs,
     trend: { periodDays: TREND_DAYS, current: tallies.current[group]! / DAY_MS, previous: tallies.previous[group]! / DAY_MS },

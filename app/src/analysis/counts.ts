@@ -1,5 +1,5 @@
 import { DAY_MS } from "./event-log.js";
-import type { Scope } from "./scope.js";
+import type { ItemColumns, Window } from "./scope.js";
 
 export interface WeekCount {
   /** Monday 00:00 UTC of the week. */
@@ -25,41 +25,55 @@ const MONDAY_OFFSET_MS = 4 * DAY_MS;
 
 export const weekStartOf = (at: number): number => Math.floor((at - MONDAY_OFFSET_MS) / WEEK_MS) * WEEK_MS + MONDAY_OFFSET_MS;
 
-export function countsOf(scope: Scope, window: { from: number; to: number }): CountsAndRates {
-  const weeks = new Map<number, WeekCount>();
-  const week = (at: number) => {
+/** Counts and rates, item by item; arrivals and completions count where they fall inside `bounds`. */
+export class CountsTally {
+  private readonly weeks = new Map<number, WeekCount>();
+  private items = 0;
+  private completed = 0;
+  private reopened = 0;
+  private assigned = 0;
+  private reassigned = 0;
+
+  constructor(private readonly bounds: Window) {}
+
+  apply({ traces, lifecycles }: ItemColumns, item: number, sign: number): void {
+    const { createdAt, firstAssignee, endAssignee } = traces;
+    const { completedAt, reopens } = lifecycles;
+    this.items += sign;
+    if (this.inBounds(createdAt[item]!)) this.week(createdAt[item]!).arrivals += sign;
+    if (!Number.isNaN(completedAt[item]!)) {
+      this.completed += sign;
+      if (reopens[item]! > 0) this.reopened += sign;
+      if (this.inBounds(completedAt[item]!)) this.week(completedAt[item]!).completions += sign;
+    }
+    const assignees = endAssignee[item]! - firstAssignee[item]!;
+    if (assignees > 0) this.assigned += sign;
+    if (assignees > 1) this.reassigned += sign;
+  }
+
+  render(): CountsAndRates {
+    const { items, completed, reopened, assigned, reassigned } = this;
+    return {
+      items,
+      completed,
+      wip: items - completed,
+      weeks: [...this.weeks.values()].filter((week) => week.arrivals > 0 || week.completions > 0).sort((a, b) => a.weekStart - b.weekStart).map((week) => ({ ...week })),
+      reopenRate: completed > 0 ? reopened / completed : null,
+      reassignmentRate: assigned > 0 ? reassigned / assigned : null,
+    };
+  }
+
+  private inBounds(at: number): boolean {
+    return at >= this.bounds.from && at <= this.bounds.to;
+  }
+
+  private week(at: number): WeekCount {
     const start = weekStartOf(at);
-    let entry = weeks.get(start);
+    let entry = this.weeks.get(start);
     if (!entry) {
       entry = { weekStart: start, arrivals: 0, completions: 0 };
-      weeks.set(start, entry);
+      this.weeks.set(start, entry);
     }
     return entry;
-  };
-  let completed = 0;
-  let reopened = 0;
-  let assigned = 0;
-  let reassigned = 0;
-  const { createdAt, firstAssignee } = scope.traces;
-  const { completedAt, reopens } = scope.lifecycles;
-  const inWindow = (at: number) => at >= window.from && at <= window.to;
-  for (const item of scope.items) {
-    if (inWindow(createdAt[item]!)) week(createdAt[item]!).arrivals += 1;
-    if (!Number.isNaN(completedAt[item]!)) {
-      completed += 1;
-      if (reopens[item]! > 0) reopened += 1;
-      if (inWindow(completedAt[item]!)) week(completedAt[item]!).completions += 1;
-    }
-    const assignees = firstAssignee[item + 1]! - firstAssignee[item]!;
-    if (assignees > 0) assigned += 1;
-    if (assignees > 1) reassigned += 1;
   }
-  return {
-    items: scope.items.length,
-    completed,
-    wip: scope.items.length - completed,
-    weeks: [...weeks.values()].sort((a, b) => a.weekStart - b.weekStart),
-    reopenRate: completed > 0 ? reopened / completed : null,
-    reassignmentRate: assigned > 0 ? reassigned / assigned : null,
-  };
 }

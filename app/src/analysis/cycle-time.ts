@@ -1,6 +1,6 @@
 import type { BusinessClock } from "./calendar.js";
-import type { Scope } from "./scope.js";
-import { Float64List, nthSmallest, percentilesOf } from "./stats.js";
+import type { ItemColumns, Scope, ScopeSizes } from "./scope.js";
+import { Distribution } from "./stats.js";
 
 export interface DurationPercentiles {
   count: number;
@@ -28,63 +28,81 @@ export interface CycleTimes {
 /** The scatter keeps the latest points only: more would not be readable, and the output stays small. */
 export const SCATTER_POINTS = 5_000;
 
-export function cycleTimesOf(scope: Scope, clock: BusinessClock): CycleTimes {
-  const { createdAt } = scope.traces;
-  const { completedAt, startedAt, leadMs, cycleMs, activeMs } = scope.lifecycles;
-  const capacity = scope.items.length;
-  const lead = new Float64List(capacity);
-  const cycle = new Float64List(capacity);
-  const businessLead = new Float64List(capacity);
-  const businessCycle = new Float64List(capacity);
-  const efficiency = new Float64List(capacity);
-  let activeTotal = 0;
-  let leadTotal = 0;
-  for (const item of scope.items) {
+/**
+ * Lead and cycle times, in calendar and working time, and flow efficiency, item by item.
+ * The totals are sums of whole milliseconds, exact in any order while they stay below 2^53
+ * (some 285,000 years of item-time), so taking an item back leaves them as if it never came.
+ */
+export class CycleTimesTally {
+  private readonly lead = new Distribution();
+  private readonly cycle = new Distribution();
+  private readonly businessLead = new Distribution();
+  private readonly businessCycle = new Distribution();
+  private readonly efficiency = new Distribution();
+  /** When the items with a cycle time were completed: the scatter shows the latest of them. */
+  private readonly completions = new Distribution();
+  private activeTotal = 0;
+  private leadTotal = 0;
+
+  constructor(private readonly clock: BusinessClock) {}
+
+  apply({ traces, lifecycles }: ItemColumns, item: number, sign: number): void {
+    const { completedAt, startedAt, leadMs, cycleMs, activeMs } = lifecycles;
     const itemLead = leadMs[item]!;
-    if (Number.isNaN(itemLead)) continue;
-    lead.push(itemLead);
-    businessLead.push(clock.businessMs(createdAt[item]!, completedAt[item]!));
+    if (Number.isNaN(itemLead)) return;
+    this.lead.change(itemLead, sign);
+    this.businessLead.change(this.clock.businessMs(traces.createdAt[item]!, completedAt[item]!), sign);
     if (!Number.isNaN(cycleMs[item]!)) {
-      cycle.push(cycleMs[item]!);
-      businessCycle.push(clock.businessMs(startedAt[item]!, completedAt[item]!));
+      this.cycle.change(cycleMs[item]!, sign);
+      this.completions.change(completedAt[item]!, sign);
+      this.businessCycle.change(this.clock.businessMs(startedAt[item]!, completedAt[item]!), sign);
     }
     if (itemLead > 0) {
-      efficiency.push(Math.min(1, activeMs[item]! / itemLead));
-      activeTotal += Math.min(activeMs[item]!, itemLead);
-      leadTotal += itemLead;
+      this.efficiency.change(Math.min(1, activeMs[item]! / itemLead), sign);
+      this.activeTotal += sign * Math.min(activeMs[item]!, itemLead);
+      this.leadTotal += sign * itemLead;
     }
   }
-  return {
-    leadMs: durationPercentilesOf(lead.values()),
-    cycleMs: durationPercentilesOf(cycle.values()),
-    businessLeadMs: durationPercentilesOf(businessLead.values()),
-    businessCycleMs: durationPercentilesOf(businessCycle.values()),
-    scatter: scatterOf(scope),
-    flowEfficiency: { overall: leadTotal > 0 ? activeTotal / leadTotal : null, perItem: durationPercentilesOf(efficiency.values()) },
-  };
-}
 
-/** The percentiles of `values`, which it reorders. */
-export function durationPercentilesOf(values: Float64Array): DurationPercentiles {
-  const [p50, p70, p85, p95] = percentilesOf(values, [50, 70, 85, 95]);
-  return { count: values.length, p50, p70, p85, p95 };
-}
-
-/**
- * The SCATTER_POINTS latest (completion, cycle time) points, ordered by both, and how many
- * there were. Only points completed at or after the SCATTER_POINTS-th latest completion can
- * be among them: those are sorted, not all.
- */
-function scatterOf(scope: Scope): CycleTimes["scatter"] {
-  const { completedAt, cycleMs } = scope.lifecycles;
-  const completions = new Float64List(scope.items.length);
-  for (const item of scope.items) if (!Number.isNaN(cycleMs[item]!)) completions.push(completedAt[item]!);
-  const of = completions.values().length;
-  const cutoff = of > SCATTER_POINTS ? nthSmallest(completions.values(), of - SCATTER_POINTS) : Number.NEGATIVE_INFINITY;
-  const points: [number, number][] = [];
-  for (const item of scope.items) {
-    if (!Number.isNaN(cycleMs[item]!) && completedAt[item]! >= cutoff) points.push([completedAt[item]!, cycleMs[item]!]);
+  reserve({ items }: ScopeSizes): void {
+    for (const distribution of [this.lead, this.cycle, this.businessLead, this.businessCycle, this.efficiency, this.completions]) distribution.reserve(items);
   }
-  points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  return { points: points.slice(-SCATTER_POINTS), of };
+
+  keepSorted(): void {
+    for (const distribution of [this.lead, this.cycle, this.businessLead, this.businessCycle, this.efficiency, this.completions]) distribution.keepSorted();
+  }
+
+  /**
+   * The SCATTER_POINTS latest (completion, cycle time) points, ordered by both, and how many
+   * there were. Only points completed at or after the SCATTER_POINTS-th latest completion can
+   * be among them: those are sorted, not all.
+   */
+  private scatterOf({ items, lifecycles }: Scope): CycleTimes["scatter"] {
+    const { completedAt, cycleMs } = lifecycles;
+    const of = this.completions.count;
+    const cutoff = of > SCATTER_POINTS ? this.completions.at(of - SCATTER_POINTS) : Number.NEGATIVE_INFINITY;
+    const points: [number, number][] = [];
+    for (const item of items) {
+      if (!Number.isNaN(cycleMs[item]!) && completedAt[item]! >= cutoff) points.push([completedAt[item]!, cycleMs[item]!]);
+    }
+    points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    return { points: points.slice(-SCATTER_POINTS), of };
+  }
+
+  render(scope: Scope): CycleTimes {
+    return {
+      leadMs: durationPercentilesOf(this.lead),
+      cycleMs: durationPercentilesOf(this.cycle),
+      businessLeadMs: durationPercentilesOf(this.businessLead),
+      businessCycleMs: durationPercentilesOf(this.businessCycle),
+      scatter: this.scatterOf(scope),
+      flowEfficiency: { overall: this.leadTotal > 0 ? this.activeTotal / this.leadTotal : null, perItem: durationPercentilesOf(this.efficiency) },
+    };
+  }
 }
+
+export function durationPercentilesOf(values: Distribution): DurationPercentiles {
+  const [p50, p70, p85, p95] = values.percentiles([50, 70, 85, 95]);
+  return { count: values.count, p50, p70, p85, p95 };
+}
+

@@ -1,6 +1,5 @@
 import { DAY_MS } from "./event-log.js";
-import { forecastHowMany, forecastWhen, weeklyThroughput } from "./forecast.js";
-import type { Scope } from "./scope.js";
+import { forecastHowMany, forecastWhen, weeklyThroughput, type Completions } from "./forecast.js";
 
 export interface FlowForecast {
   /** Completions in each of the last weeks, oldest first: what the trials sample. */
@@ -15,14 +14,8 @@ export interface FlowForecast {
 export const SAMPLE_WEEKS = 12;
 export const HORIZON_WEEKS = 4;
 
-export function forecastOf(scope: Scope, asOf: number): FlowForecast {
-  const completions: number[] = [];
-  let open = 0;
-  for (const item of scope.items) {
-    const completedAt = scope.lifecycles.completedAt[item]!;
-    if (Number.isNaN(completedAt)) open += 1;
-    else completions.push(completedAt);
-  }
+/** `completions`: when the items in scope were completed; `open`: how many are not. */
+export function forecastOf(completions: Completions, open: number, asOf: number): FlowForecast {
   const weeklySamples = weeklyThroughput(completions, asOf - SAMPLE_WEEKS * 7 * DAY_MS, asOf);
   return {
     weeklySamples,

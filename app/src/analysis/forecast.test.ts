@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { Distribution } from "./stats.js";
 import { WEEK_MS, forecastHowMany, forecastWhen, weeklyThroughput, type HowManyForecast, type WhenForecast } from "./forecast.js";
 
 function when(...args: Parameters<typeof forecastWhen>): WhenForecast {
@@ -29,8 +30,12 @@ describe("weeklyThroughput", () => {
   it("counts completions per whole week from `from`, leaving out the partial last week and anything outside", () => {
     const from = Date.parse("2025-01-06T00:00Z");
     const completions = [from - 1, from, from + 1, from + WEEK_MS - 1, from + WEEK_MS, from + 2 * WEEK_MS + 5, from + 3 * WEEK_MS];
-    expect(weeklyThroughput(completions, from, from + 3 * WEEK_MS + WEEK_MS / 2)).toEqual([3, 1, 1]);
-    expect(weeklyThroughput(completions, from, from + WEEK_MS - 1)).toEqual([]);
+    const counted = new Distribution();
+    for (const completion of completions) counted.add(completion);
+    expect(weeklyThroughput(counted, from, from + 3 * WEEK_MS + WEEK_MS / 2)).toEqual([3, 1, 1]);
+    expect(weeklyThroughput(counted, from, from + WEEK_MS - 1)).toEqual([]);
+    counted.keepSorted();
+    expect(weeklyThroughput(counted, from, from + 3 * WEEK_MS + WEEK_MS / 2)).toEqual([3, 1, 1]);
   });
 });
 

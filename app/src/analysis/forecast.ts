@@ -54,13 +54,21 @@ export interface HowManyForecast {
   distribution: { items: number; trials: number }[];
 }
 
+/** Completion times, as many as lie below a given time. */
+export interface Completions {
+  countBelow(at: number): number;
+}
+
 /** Completions per whole 7-day week from `from`; a last, partial week before `to` is left out. */
-export function weeklyThroughput(completions: readonly number[], from: number, to: number): number[] {
+export function weeklyThroughput(completions: Completions, from: number, to: number): number[] {
   if (!Number.isFinite(from) || !Number.isFinite(to)) throw new RangeError(`weeklyThroughput needs finite epoch milliseconds, got ${from} and ${to}`);
-  const counts = new Array<number>(Math.max(0, Math.floor((to - from) / WEEK_MS))).fill(0);
-  for (const completedAt of completions) {
-    const week = Math.floor((completedAt - from) / WEEK_MS);
-    if (week >= 0 && week < counts.length) counts[week]! += 1;
+  const weeks = Math.max(0, Math.floor((to - from) / WEEK_MS));
+  const counts: number[] = [];
+  let before = completions.countBelow(from);
+  for (let week = 1; week <= weeks; week += 1) {
+    const upTo = completions.countBelow(from + week * WEEK_MS);
+    counts.push(upTo - before);
+    before = upTo;
   }
   return counts;
 }

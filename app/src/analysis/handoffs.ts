@@ -1,7 +1,8 @@
 import { durationPercentilesOf, type DurationPercentiles } from "./cycle-time.js";
 import { PairIds } from "./ids.js";
-import type { Scope } from "./scope.js";
-import { DistinctItems, Float64List, isThin } from "./stats.js";
+import type { ItemColumns, ScopeSizes } from "./scope.js";
+import type { TraceTable } from "./traces.js";
+import { Distribution, DistinctItems, GroupTotals, isThin } from "./stats.js";
 
 export interface PingPong {
   /** Two people (opaque actor keys), in key order. */
@@ -25,34 +26,53 @@ export const TOP_PING_PONGS = 20;
 
 const HISTOGRAM_BUCKETS = 6;
 
-export function handoffsOf(scope: Scope): Handoffs {
-  const { people, firstAssignee, assignees } = scope.traces;
-  const perItem = new Float64List(scope.items.length);
-  const histogram = new Array<number>(HISTOGRAM_BUCKETS).fill(0);
+/** Above any person id: people are added as scans find them, so the pair ids cannot be sized by a count. */
+const PEOPLE_BOUND = 1 << 24;
+
+/** Reassignments and ping-pongs, item by item. */
+export class HandoffsTally {
+  private readonly perItem = new Distribution();
+  private readonly histogram = new Array<number>(HISTOGRAM_BUCKETS).fill(0);
   // A pair is (first, second) in key order, so A → B → A and B → A → B are the same pair.
-  const pairs = new PairIds(people.length);
-  const counts: number[] = [];
-  const pairItems = new DistinctItems(0);
-  for (const item of scope.items) {
+  private readonly pairs = new PairIds(PEOPLE_BOUND);
+  private readonly counts = new GroupTotals();
+  private readonly pairItems = new DistinctItems(8);
+
+  apply({ traces }: ItemColumns, item: number, sign: number, pass: number): void {
+    const { people, firstAssignee, endAssignee, assignees } = traces;
     const first = firstAssignee[item]!;
-    const end = firstAssignee[item + 1]!;
-    if (end === first) continue;
+    const end = endAssignee[item]!;
+    if (end === first) return;
     const reassignments = end - first - 1;
-    perItem.push(reassignments);
-    histogram[Math.min(reassignments, HISTOGRAM_BUCKETS - 1)]! += 1;
+    this.perItem.change(reassignments, sign);
+    this.histogram[Math.min(reassignments, HISTOGRAM_BUCKETS - 1)]! += sign;
     for (let i = first + 2; i < end; i += 1) {
       const a = assignees[i - 2]!;
       const b = assignees[i - 1]!;
       if (assignees[i] !== a || a === b) continue;
-      const pair = people[a]! < people[b]! ? pairs.idOf(a, b) : pairs.idOf(b, a);
-      counts[pair] = (counts[pair] ?? 0) + 1;
-      pairItems.add(pair, item);
+      const pair = people[a]! < people[b]! ? this.pairs.idOf(a, b) : this.pairs.idOf(b, a);
+      this.counts.add(pair, sign);
+      this.pairItems.add(pair, pass, sign);
     }
   }
-  const pingPongs: PingPong[] = counts.map((count, pair) => {
-    const items = pairItems.countOf(pair);
-    return { between: [people[pairs.first[pair]!]!, people[pairs.second[pair]!]!], count, items, thin: isThin(items) };
-  });
-  pingPongs.sort((a, b) => b.count - a.count || a.between.join().localeCompare(b.between.join()));
-  return { perItem: durationPercentilesOf(perItem.values()), histogram, pingPongs: pingPongs.slice(0, TOP_PING_PONGS) };
+
+  reserve({ items }: ScopeSizes): void {
+    this.perItem.reserve(items);
+  }
+
+  keepSorted(): void {
+    this.perItem.keepSorted();
+  }
+
+  render({ people }: TraceTable): Handoffs {
+    const pingPongs: PingPong[] = [];
+    for (let pair = 0; pair < this.pairs.size; pair += 1) {
+      const count = this.counts.of(pair);
+      if (count === 0) continue;
+      const items = this.pairItems.countOf(pair);
+      pingPongs.push({ between: [people[this.pairs.first[pair]!]!, people[this.pairs.second[pair]!]!], count, items, thin: isThin(items) });
+    }
+    pingPongs.sort((a, b) => b.count - a.count || a.between.join().localeCompare(b.between.join()));
+    return { perItem: durationPercentilesOf(this.perItem), histogram: [...this.histogram], pingPongs: pingPongs.slice(0, TOP_PING_PONGS) };
+  }
 }

@@ -1,5 +1,5 @@
 import type { EventLog, LogEvent } from "./event-log.js";
-import type { TraceQuality } from "./traces.js";
+import type { ShareRecorder, TraceQuality } from "./traces.js";
 
 /**
  * Each item's events in time order (stable), without exact duplicates: log item i's are
@@ -14,7 +14,8 @@ export interface EventsByItem {
   end: Int32Array;
 }
 
-export function eventsByItem(log: EventLog, quality: TraceQuality): EventsByItem {
+/** `shares` records, per item, the events it had as given and the duplicates and disorder found in them. */
+export function eventsByItem(log: EventLog, quality: TraceQuality, shares: ShareRecorder): EventsByItem {
   const items = log.items.length;
   const indexOfKey = new Map<string, number>();
   for (let index = 0; index < items; index += 1) indexOfKey.set(log.items[index]!.key, index);
@@ -27,7 +28,11 @@ export function eventsByItem(log: EventLog, quality: TraceQuality): EventsByItem
   }
   const list = new EventList(grouped.events, owned);
   for (let index = 0; index < items; index += 1) {
-    if (grouped.end[index]! > 0) grouped.end[index] = inTimeOrder(list, grouped.start[index]!, grouped.end[index]!, quality);
+    shares.events[index] = grouped.end[index]! - grouped.start[index]!;
+    if (grouped.end[index] === 0) continue;
+    shares.begin();
+    grouped.end[index] = inTimeOrder(list, grouped.start[index]!, grouped.end[index]!, quality);
+    shares.record(index);
   }
   grouped.events = list.events;
   // Keys are meant to be unique; items that share one all get its events.

@@ -34,7 +34,7 @@ export function lifecyclesOf(traces: TraceTable, source: StepSource, classifier:
   const stepClasses = traces.stepNames.map((step) => classifier.classify(step));
   const done = Uint8Array.from(stepClasses, (stepClass) => (stepClass?.category === "done" ? 1 : 0));
   const active = Uint8Array.from(stepClasses, (stepClass) => (stepClass?.waitClass === "active_work" ? 1 : 0));
-  const { firstVisit, visitStep, enteredAt, exitedAt, createdAt } = traces;
+  const { firstVisit, endVisit, visitStep, enteredAt, exitedAt, createdAt } = traces;
   const items = traces.items.length;
   const lifecycles: Lifecycles = {
     stepClasses,
@@ -47,7 +47,7 @@ export function lifecyclesOf(traces: TraceTable, source: StepSource, classifier:
   };
   for (let item = 0; item < items; item += 1) {
     const first = firstVisit[item]!;
-    const end = firstVisit[item + 1]!;
+    const end = endVisit[item]!;
     const completedAt = source === "activity" ? lastEntry(enteredAt, first, end) : completionOf(traces, done, first, end);
     let startedAt = Number.NaN;
     for (let visit = first; visit < end; visit += 1) {

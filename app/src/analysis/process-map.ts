@@ -1,5 +1,6 @@
-import type { Scope } from "./scope.js";
-import { DistinctItems, Float64List, isThin, spreadOf, type Spread } from "./stats.js";
+import type { ItemColumns, ScopeSizes } from "./scope.js";
+import type { TraceTable } from "./traces.js";
+import { DistinctItems, GroupDistributions, GroupTotals, isThin, type Spread } from "./stats.js";
 
 export interface StepNode {
   step: string;
@@ -27,48 +28,57 @@ export interface ProcessMap {
   transitions: Transition[];
 }
 
-export function processMapOf(scope: Scope): ProcessMap {
-  const { stepNames, transitions, firstVisit, visitStep, enteredAt, transitionOut } = scope.traces;
-  const visits = new Int32Array(stepNames.length);
-  const stepItems = new DistinctItems(stepNames.length);
-  const starts = new Int32Array(stepNames.length);
-  const ends = new Int32Array(stepNames.length);
-  const counts = new Int32Array(transitions.size);
-  const transitionItems = new DistinctItems(transitions.size);
-  for (const item of scope.items) {
+/** The process map's counts and durations, item by item. */
+export class ProcessMapTally {
+  private readonly visits = new GroupTotals();
+  private readonly stepItems = new DistinctItems(8);
+  private readonly starts = new GroupTotals();
+  private readonly ends = new GroupTotals();
+  private readonly counts = new GroupTotals();
+  private readonly transitionItems = new DistinctItems(8);
+  private readonly durations = new GroupDistributions();
+
+  apply({ traces, lifecycles }: ItemColumns, item: number, sign: number, pass: number): void {
+    const { firstVisit, endVisit, visitStep, enteredAt, transitionOut } = traces;
     const first = firstVisit[item]!;
-    const end = firstVisit[item + 1]!;
-    if (first === end) continue;
-    starts[visitStep[first]!]! += 1;
+    const end = endVisit[item]!;
+    if (first === end) return;
+    this.starts.add(visitStep[first]!, sign);
     for (let visit = first; visit < end; visit += 1) {
-      visits[visitStep[visit]!]! += 1;
-      stepItems.add(visitStep[visit]!, item);
+      this.visits.add(visitStep[visit]!, sign);
+      this.stepItems.add(visitStep[visit]!, pass, sign);
       const transition = transitionOut[visit]!;
       if (transition < 0) continue;
-      counts[transition]! += 1;
-      transitionItems.add(transition, item);
+      this.counts.add(transition, sign);
+      this.transitionItems.add(transition, pass, sign);
+      this.durations.change(transition, enteredAt[visit + 1]! - enteredAt[visit]!, sign);
     }
-    if (!Number.isNaN(scope.lifecycles.completedAt[item]!)) ends[visitStep[end - 1]!]! += 1;
+    if (!Number.isNaN(lifecycles.completedAt[item]!)) this.ends.add(visitStep[end - 1]!, sign);
   }
-  // Sized by the transitions counted first, so no list grows while hundreds of thousands of values go in.
-  const durations = transitions.first.map((_, transition) => new Float64List(counts[transition]!));
-  for (const item of scope.items) {
-    for (let visit = firstVisit[item]!; visit < firstVisit[item + 1]!; visit += 1) {
-      const transition = transitionOut[visit]!;
-      if (transition >= 0) durations[transition]!.push(enteredAt[visit + 1]! - enteredAt[visit]!);
+
+  reserve({ moves }: ScopeSizes): void {
+    this.durations.reserve(moves);
+  }
+
+  keepSorted(): void {
+    this.durations.keepSorted();
+  }
+
+  render({ stepNames, transitions }: TraceTable): ProcessMap {
+    const steps: StepNode[] = [];
+    stepNames.forEach((step, id) => {
+      const visits = this.visits.of(id);
+      if (visits > 0) steps.push({ step, visits, items: this.stepItems.countOf(id), starts: this.starts.of(id), ends: this.ends.of(id) });
+    });
+    const edges: Transition[] = [];
+    for (let id = 0; id < transitions.size; id += 1) {
+      const count = this.counts.of(id);
+      if (count === 0) continue;
+      const items = this.transitionItems.countOf(id);
+      edges.push({ from: stepNames[transitions.first[id]!]!, to: stepNames[transitions.second[id]!]!, count, items, durationMs: this.durations.peek(id).spread(), thin: isThin(items) });
     }
+    edges.sort((a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+    steps.sort((a, b) => b.visits - a.visits || a.step.localeCompare(b.step));
+    return { steps, transitions: edges };
   }
-  const steps: StepNode[] = [];
-  stepNames.forEach((step, id) => {
-    if (visits[id]! > 0) steps.push({ step, visits: visits[id]!, items: stepItems.countOf(id), starts: starts[id]!, ends: ends[id]! });
-  });
-  const edges: Transition[] = [];
-  durations.forEach((list, id) => {
-    if (counts[id] === 0) return;
-    const items = transitionItems.countOf(id);
-    edges.push({ from: stepNames[transitions.first[id]!]!, to: stepNames[transitions.second[id]!]!, count: counts[id]!, items, durationMs: spreadOf(list.values()), thin: isThin(items) });
-  });
-  edges.sort((a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
-  steps.sort((a, b) => b.visits - a.visits || a.step.localeCompare(b.step));
-  return { steps, transitions: edges };
 }

@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { createClassifier } from "./classify.js";
 import type { EventLog, LogEvent, LogItem } from "./event-log.js";
 import { lifecyclesOf } from "./lifecycle.js";
-import { computeScanOutput, type ScanOutput } from "./scan-output.js";
+import { LiveAnalysis } from "./live-analysis.js";
+import { computeScanOutput, computeScanOutputs, type ScanOutput } from "./scan-output.js";
 import { buildTraces } from "./traces.js";
 
 const HOUR = 3_600_000;
@@ -247,6 +248,70 @@ describe("scan output properties", () => {
         expect(coverage.at(-1) ?? 0).toBeLessThanOrEqual(1);
       }),
       RUNS,
+    );
+  });
+});
+
+describe("scan outputs kept across scans", () => {
+  /** The log as a scan at `at` would have read it: items created by then, with the events up to then. */
+  function logAt(log: EventLog, at: number): EventLog {
+    const items = log.items.filter((item) => item.createdAt! <= at);
+    const keys = new Set(items.map((item) => item.key));
+    return { ...log, items, events: log.events.filter((event) => keys.has(event.item) && event.at <= at), asOf: at };
+  }
+
+  /** The items of `log` whose events or presence differ from `before`, and `alsoSent` (re-sent unchanged), each with all its events. */
+  function changedSince(before: EventLog, log: EventLog, alsoSent: ReadonlySet<string>): EventLog {
+    const count = (events: readonly LogEvent[]) => {
+      const counts = new Map<string, number>();
+      for (const event of events) counts.set(event.item, (counts.get(event.item) ?? 0) + 1);
+      return counts;
+    };
+    const had = count(before.events);
+    const has = count(log.events);
+    const present = new Set(before.items.map((item) => item.key));
+    const items = log.items.filter((item) => !present.has(item.key) || had.get(item.key) !== has.get(item.key) || alsoSent.has(item.key));
+    const keys = new Set(items.map((item) => item.key));
+    return { ...log, items, events: log.events.filter((event) => keys.has(event.item)) };
+  }
+
+  const scans = modelArbitrary.chain(({ log }) =>
+    fc.record({
+      log: fc.constant(log),
+      // Up to three earlier scans, at hours from the start of the log.
+      cuts: fc.uniqueArray(fc.integer({ min: 0, max: 24 * 20 }), { maxLength: 3 }).map((hours) => hours.sort((a, b) => a - b).map((h) => T0 + h * HOUR)),
+      alsoSent: fc.subarray(log.items.map((item) => item.key)),
+    }),
+  );
+
+  it("draws after each scan the output a full analysis of the log so far gives, however the log was split into scans", () => {
+    const scopes = (log: EventLog) => [{ filters: {}, previous: null }, { filters: { containers: [] as string[], types: [] as string[] }, previous: null }].slice(0, log.items.length % 2 === 0 ? 1 : 2);
+    fc.assert(
+      fc.property(scans, ({ log, cuts, alsoSent }) => {
+        const moments = [...cuts.filter((at) => at < log.asOf), log.asOf];
+        const logs = moments.map((at) => (at === log.asOf ? log : logAt(log, at)));
+        const started = LiveAnalysis.start(logs[0]!, { computedAt: 0 }, scopes(log));
+        expect(started.live).not.toBeNull();
+        expect(started.outputs).toEqual(computeScanOutputs(logs[0]!, { computedAt: 0 }, scopes(log)));
+        for (let scan = 1; scan < logs.length; scan += 1) {
+          const outputs = started.live!.update(changedSince(logs[scan - 1]!, logs[scan]!, new Set(alsoSent)), 0, scopes(log).map(() => null));
+          expect(outputs).toEqual(computeScanOutputs(logs[scan]!, { computedAt: 0 }, scopes(log)));
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it("gives up, rather than cut stays short, when a scan brings a change dated after the moment it is drawn at", () => {
+    fc.assert(
+      fc.property(modelArbitrary, ({ log, paths }) => {
+        const item = log.items[0]!;
+        const { live } = LiveAnalysis.start(log, { computedAt: 0 }, [{ filters: {}, previous: null }]);
+        const late: LogEvent = { item: item.key, at: log.asOf + HOUR, kind: "step", from: paths.get(item.key)!.at(-1)!, to: "Somewhere else", actor: null };
+        const changed: EventLog = { ...log, items: [item], events: [...log.events.filter((event) => event.item === item.key), late] };
+        expect(live!.update(changed, 0, [null])).toBeNull();
+      }),
+      { numRuns: 20 },
     );
   });
 });

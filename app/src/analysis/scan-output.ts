@@ -1,21 +1,22 @@
-import { bottlenecksOf, type Bottlenecks, type Medians } from "./bottlenecks.js";
+import type { Bottlenecks, Medians } from "./bottlenecks.js";
 import { createBusinessClock, DEFAULT_CALENDAR, type WorkingCalendar } from "./calendar.js";
 import { createClassifier, type ClassifierSettings, type StepClass } from "./classify.js";
-import { countsOf, type CountsAndRates } from "./counts.js";
-import { cycleTimesOf, type CycleTimes } from "./cycle-time.js";
+import type { CountsAndRates } from "./counts.js";
+import type { CycleTimes } from "./cycle-time.js";
 import { driftBetween, type Drift } from "./drift.js";
 import { DAY_MS, type EventLog, type StepSource } from "./event-log.js";
-import { dailyFlowOf, type DailyFlow } from "./flow.js";
+import type { DailyFlow } from "./flow.js";
 import { forecastOf, type FlowForecast } from "./flow-forecast.js";
-import { handoffsOf, type Handoffs } from "./handoffs.js";
+import type { Handoffs } from "./handoffs.js";
 import { lifecyclesOf } from "./lifecycle.js";
-import { processMapOf, type ProcessMap } from "./process-map.js";
-import { reworkOf, type Rework } from "./rework.js";
-import { scopeOf, type Scope, type ScopeFilters, type Window } from "./scope.js";
+import type { ProcessMap } from "./process-map.js";
+import type { Rework } from "./rework.js";
+import { windowOf, type ItemColumns, type ScopeFilters, type Window } from "./scope.js";
+import { ScopeTally } from "./scope-tally.js";
 import { THIN_SAMPLE } from "./stats.js";
-import { stepTimesOf, type AgingStep, type StepTime } from "./time-in-status.js";
-import { buildTraces, type TraceQuality } from "./traces.js";
-import { variantsOf, type Variants } from "./variants.js";
+import type { AgingStep, StepTime } from "./time-in-status.js";
+import { buildTraces, type ItemShares, type TraceQuality } from "./traces.js";
+import type { Variants } from "./variants.js";
 
 export type { ScopeFilters } from "./scope.js";
 
@@ -86,52 +87,66 @@ export interface ScopeRequest {
  */
 export function computeScanOutputs(log: EventLog, settings: AnalysisSettings, scopes: readonly ScopeRequest[]): ScanOutput[] {
   const asOf = Math.min(log.asOf, settings.filters?.to ?? Number.POSITIVE_INFINITY);
-  const { traces, quality } = buildTraces(log);
+  const { traces, quality, shares } = buildTraces(log);
   const lifecycles = lifecyclesOf(traces, log.stepSource, createClassifier(settings.classifier), asOf);
+  const columns: ItemColumns = { traces, lifecycles, events: eventsPerTrace(shares, traces.items.length) };
+  const clock = createBusinessClock(settings.calendar ?? DEFAULT_CALENDAR);
   return scopes.map(({ filters, previous }) => {
-    const { scope, window } = scopeOf(traces, lifecycles, filters, asOf);
-    return outputOf({ log, settings, scope, window, quality, asOf, previous });
+    const window = windowOf(traces, filters, asOf);
+    const tally = new ScopeTally(filters, window, clock);
+    tally.addAll(columns, traces.items.length);
+    return drawOutput({ tally, columns, window, asOf, stepSource: log.stepSource, quality, settings, previous });
   });
 }
 
-function outputOf({ log, settings, scope, window, quality, asOf, previous }: {
-  log: EventLog;
-  settings: AnalysisSettings;
-  scope: Scope;
+/** Per traced item, the events its log item had as given. */
+function eventsPerTrace(shares: ItemShares, traced: number): Int32Array {
+  const events = new Int32Array(traced);
+  shares.traceOf.forEach((trace, item) => {
+    if (trace >= 0) events[trace] = shares.events[item]!;
+  });
+  return events;
+}
+
+/** What an output is drawn from: a scope's tally, the columns it counted, and the moment it is drawn at. */
+export interface OutputSource {
+  tally: ScopeTally;
+  columns: ItemColumns;
   window: Window;
-  quality: TraceQuality;
   asOf: number;
+  stepSource: StepSource;
+  quality: TraceQuality;
+  settings: AnalysisSettings;
   previous: ScanOutput | null;
-}): ScanOutput {
-  const { traces, lifecycles } = scope;
-  const items = scope.items.length;
-  let completed = 0;
-  for (const item of scope.items) if (!Number.isNaN(lifecycles.completedAt[item]!)) completed += 1;
-  const stepTimes = stepTimesOf(scope, asOf);
-  const processMap = processMapOf(scope);
+}
+
+export function drawOutput({ tally, columns, window, asOf, stepSource, quality, settings, previous }: OutputSource): ScanOutput {
+  const scope = tally.scopeOf(columns);
+  const stepTimes = tally.stepTimes.render(columns, asOf);
+  const processMap = tally.processMap.render(columns.traces);
   const output: ScanOutput = {
     version: 1,
     computedAt: settings.computedAt ?? asOf,
     asOf,
-    stepSource: log.stepSource,
+    stepSource,
     window,
     calendar: settings.calendar ?? DEFAULT_CALENDAR,
-    sample: { items, completed, open: items - completed, events: eventsInScope(log, scope, quality), thinBelow: THIN_SAMPLE },
+    sample: { items: tally.items, completed: tally.completed, open: tally.items - tally.completed, events: tally.events, thinBelow: THIN_SAMPLE },
     steps: stepTimes.steps.map(({ step, class: stepClass }) => ({ step, class: stepClass })),
-    counts: countsOf(scope, window),
+    counts: tally.counts.render(),
     processMap,
     timeInStatus: stepTimes.steps,
     agingWip: stepTimes.aging,
-    cycleTime: cycleTimesOf(scope, createBusinessClock(settings.calendar ?? DEFAULT_CALENDAR)),
-    flow: dailyFlowOf(scope, asOf),
-    variants: variantsOf(scope),
-    rework: reworkOf(scope),
-    handoffs: handoffsOf(scope),
-    bottlenecks: bottlenecksOf(scope, window, mediansOf(stepTimes.steps, processMap)),
-    forecast: forecastOf(scope, asOf),
+    cycleTime: tally.cycleTimes.render(scope),
+    flow: tally.flow.render(columns.traces, asOf),
+    variants: tally.variants.render(columns.traces),
+    rework: tally.rework.render(columns.traces),
+    handoffs: tally.handoffs.render(columns.traces),
+    bottlenecks: tally.bottlenecks.render(scope, window, mediansOf(stepTimes.steps, processMap)),
+    forecast: forecastOf(tally.completions, tally.items - tally.completed, asOf),
     support: { available: false, reason: "This source does not report replies or service levels." },
     drift: null,
-    dataQuality: { ...quality, unknownSteps: unknownSteps(stepTimes.steps), itemsFilteredOut: traces.items.length - items, notes: [] },
+    dataQuality: { ...quality, unknownSteps: unknownSteps(stepTimes.steps), itemsFilteredOut: columns.traces.items.length - tally.items, notes: [] },
   };
   output.dataQuality.notes = notesOn(output);
   if (previous) output.drift = driftBetween(previous, output);
@@ -151,16 +166,6 @@ function mediansOf(steps: readonly StepTime[], processMap: ProcessMap): Medians 
 /** Time in status lists every step with its stays, most entered first: the unclassified ones are the unknown steps. */
 function unknownSteps(steps: readonly StepTime[]): { step: string; visits: number }[] {
   return steps.filter((step) => step.class === null).map((step) => ({ step: step.step, visits: step.entered }));
-}
-
-/** The log's events (as given, duplicates included) of the items in scope. */
-function eventsInScope(log: EventLog, scope: Scope, quality: TraceQuality): number {
-  if (scope.items.length === scope.traces.items.length) return log.events.length - quality.eventsForUnknownItems;
-  const keys = new Set<string>();
-  for (const item of scope.items) keys.add(scope.traces.items[item]!.key);
-  let count = 0;
-  for (const event of log.events) if (keys.has(event.item)) count += 1;
-  return count;
 }
 
 /** Plain-language warnings a reader (or the AI) must see before trusting the numbers. */

@@ -18,25 +18,30 @@ export interface Window {
   to: number;
 }
 
-/** What every section reads: the traces and lifecycles of all items, and which of them are in scope. */
-export interface Scope {
+/** Every item's trace and lifecycle, by item index: what each section counts an item from. */
+export interface ItemColumns {
   traces: TraceTable;
   lifecycles: Lifecycles;
-  /** Indexes of the items in scope, in log order. */
+  /** Per item, the log's events naming it, as given. */
+  events: Int32Array;
+}
+
+/** What the sections read when an output is drawn: the columns, and which items are in scope. */
+export interface Scope extends ItemColumns {
+  /** Indexes of the items in scope, in index order. */
   items: Int32Array;
 }
 
+/** How many values a scope's distributions are about to receive: items, stays per step, and moves per transition. */
+export interface ScopeSizes {
+  items: number;
+  stays: Int32Array;
+  moves: Int32Array;
+}
+
 /** The window ends at `asOf`; without a start it begins at the earliest creation. */
-export function scopeOf(traces: TraceTable, lifecycles: Lifecycles, filters: ScopeFilters, asOf: number): { scope: Scope; window: Window } {
-  const window = { from: filters.from ?? Math.min(asOf, earliestCreation(traces.createdAt)), to: asOf };
-  const items = new Int32Array(traces.items.length);
-  let count = 0;
-  for (let item = 0; item < traces.items.length; item += 1) {
-    if (!inScope(traces, lifecycles, item, filters, window)) continue;
-    items[count] = item;
-    count += 1;
-  }
-  return { scope: { traces, lifecycles, items: items.subarray(0, count) }, window };
+export function windowOf(traces: TraceTable, filters: ScopeFilters, asOf: number): Window {
+  return { from: filters.from ?? Math.min(asOf, earliestCreation(traces.createdAt)), to: asOf };
 }
 
 /** Infinity for no items. A loop, as Math.min(...values) overflows the stack on large logs. */
@@ -46,11 +51,12 @@ function earliestCreation(createdAt: Float64Array): number {
   return min;
 }
 
-function inScope(traces: TraceTable, lifecycles: Lifecycles, index: number, filters: ScopeFilters, window: Window): boolean {
+/** Whether the filters and the window (`bounds`, items open at some point inside it) take the item in. */
+export function inScope({ traces, lifecycles }: ItemColumns, index: number, filters: ScopeFilters, bounds: Window): boolean {
   const item = traces.items[index]!;
-  if (traces.createdAt[index]! > window.to) return false;
+  if (traces.createdAt[index]! > bounds.to) return false;
   const completedAt = lifecycles.completedAt[index]!;
-  if (!Number.isNaN(completedAt) && completedAt < window.from) return false;
+  if (!Number.isNaN(completedAt) && completedAt < bounds.from) return false;
   if (filters.types?.length && !filters.types.includes(item.type ?? "")) return false;
   if (filters.priorities?.length && !filters.priorities.includes(item.priority ?? "")) return false;
   if (filters.labels?.length && !item.labels.some((label) => filters.labels!.includes(label))) return false;

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { largestOf, nthSmallest, percentilesOf } from "./stats.js";
+import { Distribution, largestOf, nthSmallest, percentilesOf } from "./stats.js";
 
 const PERCENTILES = [1, 50, 70, 85, 95, 100] as const;
 
@@ -42,5 +42,45 @@ describe("percentiles by selection", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("a distribution values go into and come out of", () => {
+  /** Values in, then changes: a value put in, or one of those present taken out (by its position among them). */
+  const changesArbitrary = fc.record({
+    initial: fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 3000 }),
+    sortedFirst: fc.boolean(),
+    changes: fc.array(fc.oneof(fc.record({ add: fc.integer({ min: -5, max: 55 }) }), fc.record({ remove: fc.nat() })), { maxLength: 2500 }),
+  });
+
+  it("gives the nearest-rank percentiles and count of what is in it, through splits and emptied blocks", () => {
+    fc.assert(
+      fc.property(changesArbitrary, ({ initial, sortedFirst, changes }) => {
+        const distribution = new Distribution();
+        for (const value of initial) distribution.add(value);
+        if (sortedFirst) distribution.keepSorted();
+        const present = [...initial];
+        for (const change of changes) {
+          if ("add" in change) {
+            distribution.add(change.add);
+            present.push(change.add);
+          } else if (present.length > 0) {
+            const [value] = present.splice(change.remove % present.length, 1);
+            distribution.remove(value!);
+          }
+        }
+        expect(distribution.count).toBe(present.length);
+        expect(distribution.percentiles(PERCENTILES)).toEqual(PERCENTILES.map((p) => byNearestRank(present, p)));
+        expect([...distribution.values()].sort((a, b) => a - b)).toEqual([...present].sort((a, b) => a - b));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("refuses to take out a value that was never put in", () => {
+    const distribution = new Distribution();
+    distribution.add(3);
+    expect(() => distribution.remove(4)).toThrow(/never put in/);
+    expect(distribution.percentiles([50])).toEqual([3]);
   });
 });

@@ -1,6 +1,6 @@
 import type { StepClass } from "./classify.js";
-import type { Scope } from "./scope.js";
-import { DistinctItems, Float64List, isThin, largestOf, percentilesOf, spreadOf, type Spread } from "./stats.js";
+import type { ItemColumns, ScopeSizes } from "./scope.js";
+import { DistinctItems, GroupDistributions, GroupTotals, isThin, largestOf, spreadOf, type Spread } from "./stats.js";
 
 export interface StepTime {
   step: string;
@@ -37,49 +37,62 @@ export interface StepTimes {
   aging: AgingStep[];
 }
 
-export function stepTimesOf(scope: Scope, asOf: number): StepTimes {
-  const { stepNames, firstVisit, visitStep, enteredAt, exitedAt } = scope.traces;
-  const entered = new Int32Array(stepNames.length);
-  const items = new DistinctItems(stepNames.length);
-  for (const item of scope.items) {
-    for (let visit = firstVisit[item]!; visit < firstVisit[item + 1]!; visit += 1) {
-      entered[visitStep[visit]!]! += 1;
-      items.add(visitStep[visit]!, item);
-    }
-  }
-  // Sized by the stays counted first, so no list grows while hundreds of thousands of values go in.
-  const dwell = stepNames.map((_, step) => new Float64List(entered[step]!));
-  const ages = stepNames.map((_, step) => new Float64List(entered[step]!));
-  for (const item of scope.items) {
-    const open = Number.isNaN(scope.lifecycles.completedAt[item]!);
-    for (let visit = firstVisit[item]!; visit < firstVisit[item + 1]!; visit += 1) {
+/** Time in status, item by item: stays entered, finished stays' lengths, and when the open items' current stays began. */
+export class StepTimesTally {
+  private readonly entered = new GroupTotals();
+  private readonly items = new DistinctItems(8);
+  private readonly dwell = new GroupDistributions();
+  /** Entry times, not ages: an age grows with every scan, the entry time stays put. */
+  private readonly openSince = new GroupDistributions();
+
+  apply({ traces, lifecycles }: ItemColumns, item: number, sign: number, pass: number): void {
+    const { firstVisit, endVisit, visitStep, enteredAt, exitedAt } = traces;
+    const open = Number.isNaN(lifecycles.completedAt[item]!);
+    for (let visit = firstVisit[item]!; visit < endVisit[item]!; visit += 1) {
+      const step = visitStep[visit]!;
+      this.entered.add(step, sign);
+      this.items.add(step, pass, sign);
       const exited = exitedAt[visit]!;
-      if (!Number.isNaN(exited)) dwell[visitStep[visit]!]!.push(exited - enteredAt[visit]!);
-      else if (open) ages[visitStep[visit]!]!.push(Math.max(0, asOf - enteredAt[visit]!));
+      if (!Number.isNaN(exited)) this.dwell.change(step, exited - enteredAt[visit]!, sign);
+      else if (open) this.openSince.change(step, enteredAt[visit]!, sign);
     }
   }
-  const steps: StepTime[] = [];
-  const aging: AgingStep[] = [];
-  stepNames.forEach((step, id) => {
-    if (entered[id] === 0) return;
-    const stepAges = ages[id]!.values();
-    // One selection gives both the dwell spread and the aging bands.
-    const [p50, p70, p85, p95] = percentilesOf(dwell[id]!.values(), [50, 70, 85, 95]);
-    steps.push({
-      step,
-      class: scope.lifecycles.stepClasses[id] ?? null,
-      entered: entered[id]!,
-      items: items.countOf(id),
-      dwellMs: { count: dwell[id]!.values().length, p50, p85, p95 },
-      wip: stepAges.length,
-      wipAgeMs: spreadOf(stepAges),
-      thin: isThin(items.countOf(id)),
+
+  reserve({ stays }: ScopeSizes): void {
+    this.dwell.reserve(stays);
+  }
+
+  keepSorted(): void {
+    this.dwell.keepSorted();
+  }
+
+  render({ traces, lifecycles }: ItemColumns, asOf: number): StepTimes {
+    const steps: StepTime[] = [];
+    const aging: AgingStep[] = [];
+    traces.stepNames.forEach((step, id) => {
+      const entered = this.entered.of(id);
+      if (entered === 0) return;
+      const stepAges = Float64Array.from(this.openSince.peek(id).values(), (since) => Math.max(0, asOf - since));
+      const dwell = this.dwell.peek(id);
+      // One selection gives both the dwell spread and the aging bands.
+      const [p50, p70, p85, p95] = dwell.percentiles([50, 70, 85, 95]);
+      const items = this.items.countOf(id);
+      steps.push({
+        step,
+        class: lifecycles.stepClasses[id] ?? null,
+        entered,
+        items,
+        dwellMs: { count: dwell.count, p50, p85, p95 },
+        wip: stepAges.length,
+        wipAgeMs: spreadOf(stepAges),
+        thin: isThin(items),
+      });
+      if (stepAges.length > 0) aging.push(agingOf(step, { p50, p70, p85, p95 }, stepAges));
     });
-    if (stepAges.length > 0) aging.push(agingOf(step, { p50, p70, p85, p95 }, stepAges));
-  });
-  steps.sort((a, b) => b.entered - a.entered || a.step.localeCompare(b.step));
-  aging.sort((a, b) => b.agesMs.length - a.agesMs.length || a.step.localeCompare(b.step));
-  return { steps, aging };
+    steps.sort((a, b) => b.entered - a.entered || a.step.localeCompare(b.step));
+    aging.sort((a, b) => b.agesMs.length - a.agesMs.length || a.step.localeCompare(b.step));
+    return { steps, aging };
+  }
 }
 
 function agingOf(step: string, bandsMs: AgingStep["bandsMs"], ages: Float64Array): AgingStep {

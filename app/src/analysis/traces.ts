@@ -22,10 +22,12 @@ export interface TraceTable {
   createdAt: Float64Array;
   /** Reopened events that followed a closed one. */
   reopenEvents: Int32Array;
-  /** Item i's stays are firstVisit[i] … firstVisit[i + 1] - 1, in time order. */
+  /** Item i's stays are firstVisit[i] … endVisit[i] - 1, in time order. */
   firstVisit: Int32Array;
-  /** Item i's assignees are assignees[firstAssignee[i]] … assignees[firstAssignee[i + 1] - 1]. */
+  endVisit: Int32Array;
+  /** Item i's assignees are assignees[firstAssignee[i]] … assignees[endAssignee[i] - 1]. */
   firstAssignee: Int32Array;
+  endAssignee: Int32Array;
   /** People in the order they held their item, repeats included (A, B, A is a ping-pong). */
   assignees: Int32Array;
   /** Per stay: its step, when it began, and when it ended (NaN while the item is still in the step, status logs only). */
@@ -58,9 +60,35 @@ export interface TraceQuality {
   itemsWithoutStep: number;
 }
 
+/** The fields of TraceQuality that belong to one item: what its own creation and events got wrong. */
+export const ITEM_QUALITY_FIELDS = [
+  "duplicateEvents",
+  "outOfOrderEvents",
+  "itemsWithoutCreation",
+  "itemsWithoutTime",
+  "eventsBeforeCreation",
+  "zeroLengthVisits",
+  "itemsWithoutStep",
+] as const satisfies readonly (keyof TraceQuality)[];
+
+/**
+ * Per log item (by its index in the log), what it adds to the log's quality and sample: kept
+ * by an analysis that replaces changed items between scans, so an item's old share can be
+ * taken back.
+ */
+export interface ItemShares {
+  /** The item's index in the traces, or -1 when it was left out (no time at all). */
+  traceOf: Int32Array;
+  /** ITEM_QUALITY_FIELDS.length counts per item, in that order. */
+  quality: Int32Array;
+  /** The log's events naming the item, as given (duplicates included; a key several items share counts with the last of them). */
+  events: Int32Array;
+}
+
 export interface TraceSet {
   traces: TraceTable;
   quality: TraceQuality;
+  shares: ItemShares;
 }
 
 /**
@@ -82,14 +110,50 @@ export function buildTraces(log: EventLog): TraceSet {
     zeroLengthVisits: 0,
     itemsWithoutStep: 0,
   };
-  const { events, start, end } = eventsByItem(log, quality);
+  const shares = new ShareRecorder(log.items.length, quality);
+  const { events, start, end } = eventsByItem(log, quality, shares);
   // Not log.events.length: events of unknown items are dropped, and items that share a key each get the key's events.
   let itemEvents = 0;
   for (let index = 0; index < log.items.length; index += 1) itemEvents += end[index]! - start[index]!;
   const builder = new TraceBuilder(log.items.length, itemEvents, quality);
   const traceOf = log.stepSource === "status" ? statusTrace : activityTrace;
-  for (let index = 0; index < log.items.length; index += 1) traceOf(log.items[index]!, events, start[index]!, end[index]!, builder);
-  return { traces: builder.table(), quality };
+  for (let index = 0; index < log.items.length; index += 1) {
+    shares.begin();
+    const traced = traceOf(log.items[index]!, events, start[index]!, end[index]!, builder);
+    shares.traceOf[index] = traced ? builder.itemCount - 1 : -1;
+    shares.record(index);
+  }
+  return { traces: builder.table(), quality, shares };
+}
+
+/**
+ * Records each item's share of the quality counts as the difference the item made to them:
+ * the counting itself stays where the problems are found.
+ */
+export class ShareRecorder implements ItemShares {
+  readonly traceOf: Int32Array;
+  readonly quality: Int32Array;
+  readonly events: Int32Array;
+  private readonly before = new Int32Array(ITEM_QUALITY_FIELDS.length);
+
+  constructor(
+    items: number,
+    private readonly totals: TraceQuality,
+  ) {
+    this.traceOf = new Int32Array(items);
+    this.quality = new Int32Array(items * ITEM_QUALITY_FIELDS.length);
+    this.events = new Int32Array(items);
+  }
+
+  begin(): void {
+    ITEM_QUALITY_FIELDS.forEach((field, i) => (this.before[i] = this.totals[field]));
+  }
+
+  /** Adds what changed in the totals since begin() to the item's share. */
+  record(item: number): void {
+    const base = item * ITEM_QUALITY_FIELDS.length;
+    ITEM_QUALITY_FIELDS.forEach((field, i) => (this.quality[base + i]! += this.totals[field] - this.before[i]!));
+  }
 }
 
 /** An imported case has no creation time but its first activity: that is no data problem. */
@@ -110,9 +174,10 @@ function creationOf(item: LogItem, events: readonly LogEvent[], from: number, to
   return item.createdAt;
 }
 
-function statusTrace(item: LogItem, events: readonly LogEvent[], from: number, to: number, trace: TraceBuilder): void {
+/** False when the item has no time at all and is left out. */
+function statusTrace(item: LogItem, events: readonly LogEvent[], from: number, to: number, trace: TraceBuilder): boolean {
   const createdAt = creationOf(item, events, from, to, trace.quality);
-  if (createdAt === null) return;
+  if (createdAt === null) return false;
   let firstStep: LogEvent | null = null;
   let firstAssignment: LogEvent | null = null;
   for (let i = from; i < to && (firstStep === null || firstAssignment === null); i += 1) {
@@ -153,6 +218,7 @@ function statusTrace(item: LogItem, events: readonly LogEvent[], from: number, t
     }
   }
   trace.endItem(reopens);
+  return true;
 }
 
 /** A status change; closing and reopening change the status too when the source names it (GitHub). */
@@ -160,9 +226,9 @@ const changesStep = (event: LogEvent): boolean => event.to !== null && (event.ki
 
 const isActivity = (event: LogEvent): boolean => event.kind === "step" && event.to !== null;
 
-function activityTrace(item: LogItem, events: readonly LogEvent[], from: number, to: number, trace: TraceBuilder): void {
+function activityTrace(item: LogItem, events: readonly LogEvent[], from: number, to: number, trace: TraceBuilder): boolean {
   const createdAt = creationOf(item, events, from, to, trace.quality, false);
-  if (createdAt === null) return;
+  if (createdAt === null) return false;
   trace.beginItem(item, createdAt);
   for (let i = from; i < to; i += 1) {
     const event = events[i]!;
@@ -174,6 +240,7 @@ function activityTrace(item: LogItem, events: readonly LogEvent[], from: number,
   // is no zero-length stay for data quality to report.
   trace.endLastVisitAtItsStart();
   trace.endItem(0);
+  return true;
 }
 
 /**
@@ -208,6 +275,10 @@ class TraceBuilder {
     this.visitStep = new Int32Array(items + itemEvents);
     this.enteredAt = new Float64Array(items + itemEvents);
     this.exitedAt = new Float64Array(items + itemEvents);
+  }
+
+  get itemCount(): number {
+    return this.items.length;
   }
 
   beginItem(item: LogItem, createdAt: number): void {
@@ -250,8 +321,9 @@ class TraceBuilder {
     this.firstVisit[count] = this.visits;
     this.firstAssignee[count] = this.assigned;
     const visitStep = this.visitStep.subarray(0, this.visits);
-    const firstVisit = this.firstVisit.subarray(0, count + 1);
-    const { transitions, transitionOut } = transitionsOf(visitStep, firstVisit, this.steps.names.length);
+    const firstVisit = this.firstVisit.subarray(0, count);
+    const endVisit = this.firstVisit.subarray(1, count + 1);
+    const { transitions, transitionOut } = transitionsOf(visitStep, firstVisit, endVisit, this.steps.names.length);
     return {
       stepNames: this.steps.names,
       people: this.people.names,
@@ -260,7 +332,9 @@ class TraceBuilder {
       createdAt: this.createdAt.subarray(0, count),
       reopenEvents: this.reopenEvents.subarray(0, count),
       firstVisit,
-      firstAssignee: this.firstAssignee.subarray(0, count + 1),
+      endVisit,
+      firstAssignee: this.firstAssignee.subarray(0, count),
+      endAssignee: this.firstAssignee.subarray(1, count + 1),
       assignees: this.assignees.subarray(0, this.assigned),
       visitStep,
       enteredAt: this.enteredAt.subarray(0, this.visits),
@@ -283,11 +357,11 @@ class TraceBuilder {
   }
 }
 
-function transitionsOf(visitStep: Int32Array, firstVisit: Int32Array, steps: number): { transitions: PairIds; transitionOut: Int32Array } {
+function transitionsOf(visitStep: Int32Array, firstVisit: Int32Array, endVisit: Int32Array, steps: number): { transitions: PairIds; transitionOut: Int32Array } {
   const transitions = new PairIds(steps);
   const transitionOut = new Int32Array(visitStep.length).fill(-1);
-  for (let item = 0; item + 1 < firstVisit.length; item += 1) {
-    for (let visit = firstVisit[item]!; visit + 1 < firstVisit[item + 1]!; visit += 1) {
+  for (let item = 0; item < firstVisit.length; item += 1) {
+    for (let visit = firstVisit[item]!; visit + 1 < endVisit[item]!; visit += 1) {
       transitionOut[visit] = transitions.idOf(visitStep[visit]!, visitStep[visit + 1]!);
     }
   }

@@ -1,5 +1,6 @@
-import type { Scope } from "./scope.js";
-import { Float64List, isThin, percentilesOf } from "./stats.js";
+import type { ItemColumns } from "./scope.js";
+import { GroupDistributions, GroupTotals, isThin } from "./stats.js";
+import type { TraceTable } from "./traces.js";
 
 export interface Variant {
   steps: string[];
@@ -19,90 +20,86 @@ export interface Variants {
 
 export const TOP_VARIANTS = 20;
 
-/** Paths through the steps, most frequent first; a variant is the exact sequence of steps. */
-export function variantsOf(scope: Scope, top = TOP_VARIANTS): Variants {
-  const { pathOfItem, firstItemOn } = pathsOf(scope);
-  const itemsOn = new Int32Array(firstItemOn.length);
-  let items = 0;
-  for (const path of pathOfItem) {
-    if (path === NO_PATH) continue;
-    itemsOn[path]! += 1;
-    items += 1;
-  }
-  const variants = firstItemOn.map((item, path) => {
-    const steps = stepsOf(scope, item);
-    return { path, steps, key: steps.join("\u0000"), items: itemsOn[path]! };
-  });
-  const ranked = variants.sort((a, b) => b.items - a.items || (a.key < b.key ? -1 : 1)).slice(0, top);
-  const leads = leadsOf(scope, pathOfItem, ranked);
-  let covered = 0;
-  const coverage: number[] = [];
-  const topVariants = ranked.map((variant, rank) => {
-    covered += variant.items;
-    coverage.push(covered / items);
-    const [medianLeadMs] = percentilesOf(leads[rank]!.values(), [50]);
-    return { steps: variant.steps, items: variant.items, share: variant.items / items, medianLeadMs, thin: isThin(variant.items) };
-  });
-  return { total: variants.length, top: topVariants, coverage };
-}
+/** Paths through the steps, item by item; a variant is the exact sequence of steps. */
+export class VariantsTally {
+  private readonly paths = new PathIds();
+  private readonly itemsOn = new GroupTotals();
+  /** Per path, the lead times of its completed items. */
+  private readonly leads = new GroupDistributions();
+  private items = 0;
 
-/** The path of an item without stays. */
-const NO_PATH = -1;
+  apply({ traces, lifecycles }: ItemColumns, item: number, sign: number): void {
+    const { firstVisit, endVisit, visitStep } = traces;
+    if (firstVisit[item] === endVisit[item]) return;
+    const path = this.paths.idOf(visitStep, firstVisit[item]!, endVisit[item]!);
+    this.itemsOn.add(path, sign);
+    this.items += sign;
+    const lead = lifecycles.leadMs[item]!;
+    if (!Number.isNaN(lead)) this.leads.change(path, lead, sign);
+  }
+
+  keepSorted(): void {
+    this.leads.keepSorted();
+  }
+
+  /** The most frequent `top`, with the share of items the first k cover, k = 1 … top. */
+  render({ stepNames }: TraceTable, top = TOP_VARIANTS): Variants {
+    const variants: { path: number; steps: string[]; key: string; items: number }[] = [];
+    for (let path = 0; path < this.paths.size; path += 1) {
+      const items = this.itemsOn.of(path);
+      if (items === 0) continue;
+      const steps = Array.from(this.paths.stepsOf(path), (step) => stepNames[step]!);
+      variants.push({ path, steps, key: steps.join("\u0000"), items });
+    }
+    const ranked = variants.sort((a, b) => b.items - a.items || (a.key < b.key ? -1 : 1)).slice(0, top);
+    let covered = 0;
+    const coverage: number[] = [];
+    const topVariants = ranked.map((variant) => {
+      covered += variant.items;
+      coverage.push(covered / this.items);
+      const [medianLeadMs] = this.leads.peek(variant.path).percentiles([50]);
+      return { steps: variant.steps, items: variant.items, share: variant.items / this.items, medianLeadMs, thin: isThin(variant.items) };
+    });
+    return { total: variants.length, top: topVariants, coverage };
+  }
+}
 
 /**
- * Numbers the distinct paths of the items in scope: per item (by position in scope) its path,
- * and per path the first item on it. Items are grouped by a hash of their steps, then
- * compared step by step with the first item of each path of that hash: one map lookup per
- * item, and no key string built for it.
+ * Ids for distinct sequences of steps. Sequences are grouped by a hash, then compared step
+ * by step with each known path of that hash: one map lookup per item, and no key string
+ * built for it.
  */
-function pathsOf(scope: Scope): { pathOfItem: Int32Array; firstItemOn: number[] } {
-  const { firstVisit, visitStep } = scope.traces;
-  const pathsByHash = new Map<number, number[]>();
-  const firstItemOn: number[] = [];
-  const pathOfItem = new Int32Array(scope.items.length).fill(NO_PATH);
-  for (let index = 0; index < scope.items.length; index += 1) {
-    const item = scope.items[index]!;
-    if (firstVisit[item] === firstVisit[item + 1]) continue;
+class PathIds {
+  private readonly byHash = new Map<number, number[]>();
+  private readonly steps: Int32Array[] = [];
+
+  get size(): number {
+    return this.steps.length;
+  }
+
+  stepsOf(path: number): Int32Array {
+    return this.steps[path]!;
+  }
+
+  /** The path of steps[from … to - 1]. */
+  idOf(steps: Int32Array, from: number, to: number): number {
     let hash = 0;
-    for (let visit = firstVisit[item]!; visit < firstVisit[item + 1]!; visit += 1) hash = (Math.imul(hash, 31) + visitStep[visit]!) | 0;
-    let paths = pathsByHash.get(hash);
+    for (let i = from; i < to; i += 1) hash = (Math.imul(hash, 31) + steps[i]!) | 0;
+    let paths = this.byHash.get(hash);
     if (!paths) {
       paths = [];
-      pathsByHash.set(hash, paths);
+      this.byHash.set(hash, paths);
     }
-    let path = NO_PATH;
-    for (let i = 0; i < paths.length && path === NO_PATH; i += 1) if (sameSteps(scope, firstItemOn[paths[i]!]!, item)) path = paths[i]!;
-    if (path === NO_PATH) {
-      path = firstItemOn.length;
-      firstItemOn.push(item);
-      paths.push(path);
-    }
-    pathOfItem[index] = path;
+    for (const path of paths) if (sameSteps(this.steps[path]!, steps, from, to)) return path;
+    const path = this.steps.length;
+    this.steps.push(steps.slice(from, to));
+    paths.push(path);
+    return path;
   }
-  return { pathOfItem, firstItemOn };
 }
 
-function sameSteps(scope: Scope, a: number, b: number): boolean {
-  const { firstVisit, visitStep } = scope.traces;
-  const length = firstVisit[a + 1]! - firstVisit[a]!;
-  if (firstVisit[b + 1]! - firstVisit[b]! !== length) return false;
-  for (let i = 0; i < length; i += 1) if (visitStep[firstVisit[a]! + i] !== visitStep[firstVisit[b]! + i]) return false;
+function sameSteps(path: Int32Array, steps: Int32Array, from: number, to: number): boolean {
+  if (path.length !== to - from) return false;
+  for (let i = 0; i < path.length; i += 1) if (path[i] !== steps[from + i]) return false;
   return true;
-}
-
-function stepsOf(scope: Scope, item: number): string[] {
-  const { stepNames, firstVisit, visitStep } = scope.traces;
-  return Array.from(visitStep.subarray(firstVisit[item]!, firstVisit[item + 1]!), (step) => stepNames[step]!);
-}
-
-/** Per variant asked for, the lead times of its completed items. */
-function leadsOf(scope: Scope, pathOfItem: Int32Array, wanted: readonly { path: number; items: number }[]): Float64List[] {
-  const rankOfPath = new Map(wanted.map((variant, rank) => [variant.path, rank]));
-  const leads = wanted.map((variant) => new Float64List(variant.items));
-  for (let index = 0; index < scope.items.length; index += 1) {
-    const rank = rankOfPath.get(pathOfItem[index]!);
-    const lead = scope.lifecycles.leadMs[scope.items[index]!]!;
-    if (rank !== undefined && !Number.isNaN(lead)) leads[rank]!.push(lead);
-  }
-  return leads;
 }
