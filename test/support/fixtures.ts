@@ -61,3 +61,16 @@ export async function seedTenantGraph(owner: pg.Pool, name: string): Promise<Ten
   );
   return { tenantId, userId, connectionId, workItemId, sessionId: session.rows[0]!.id };
 }
+
+export interface ConnectionRef {
+  tenantId: string;
+  connectionId: string;
+}
+
+/** A new tenant with one empty demo connection, written as the owner. */
+export async function seedConnection(owner: pg.Pool, tenantName: string): Promise<ConnectionRef> {
+  const tenantId = randomUUID();
+  await owner.query("INSERT INTO tenants (id, name) VALUES ($1, $2)", [tenantId, tenantName]);
+  const { rows } = await owner.query<{ id: string }>("INSERT INTO connections (tenant_id, provider, label) VALUES ($1, 'demo', 'board') RETURNING id", [tenantId]);
+  return { tenantId, connectionId: rows[0]!.id };
+}

@@ -8,6 +8,7 @@ import { queueOptionsFrom, ScanQueues, startScanWorkers } from "../scans/queue.j
 import { CONNECTORS } from "../scans/registry.js";
 import { scanJobHandler } from "../scans/scan-job.js";
 import { scanMetrics } from "../scans/scan-metrics.js";
+import { LiveOutputs } from "../scans/scan-output-store.js";
 import { openRuntime, serveMetrics, watchStopSignals } from "./runtime.js";
 
 /** Runs scan jobs from the queue, each provider with its own concurrency limit. */
@@ -19,7 +20,7 @@ export async function runWorker(config: Config): Promise<void> {
   await runtime.redis.ping();
   const atlassian = atlassianOAuthClient(config.atlassian);
   const refreshers = new Map<Provider, TokenRefresher>(atlassian ? [["jira", jiraTokenRefresher(atlassian, log)]] : []);
-  const deps = { pool, vault: Vault.fromSpec(config.vaultKeys), log, connectors: CONNECTORS, renewal: { redis: runtime.redis, refreshers } };
+  const deps = { pool, vault: Vault.fromSpec(config.vaultKeys), log, connectors: CONNECTORS, renewal: { redis: runtime.redis, refreshers }, liveOutputs: new LiveOutputs() };
   const providers = [...CONNECTORS.keys()];
   const queueOptions = queueOptionsFrom(config, log);
   // Only read, for the queue depth on /metrics.

@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/database.js";
+import { seedConnection, type ConnectionRef } from "../../../test/support/fixtures.js";
 import type { EventLogBatch, EventRecord, WorkItemRecord } from "../connectors/types.js";
 import { withTenant } from "../platform/db/tenant.js";
 import { ingestBatch } from "./ingest.js";
@@ -15,17 +15,9 @@ afterAll(async () => {
   await db.drop();
 });
 
-interface Ref {
-  tenantId: string;
-  connectionId: string;
-}
+type Ref = ConnectionRef;
 
-async function newConnection(): Promise<Ref> {
-  const tenantId = randomUUID();
-  await db.owner.query("INSERT INTO tenants (id, name) VALUES ($1, 'Ingest')", [tenantId]);
-  const { rows } = await db.owner.query<{ id: string }>("INSERT INTO connections (tenant_id, provider, label) VALUES ($1, 'demo', 'board') RETURNING id", [tenantId]);
-  return { tenantId, connectionId: rows[0]!.id };
-}
+const newConnection = (): Promise<Ref> => seedConnection(db.owner, "Ingest");
 
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 5, 9, minute));
 

@@ -3,6 +3,7 @@ import type { Connector, JsonValue, Provider, ScanContext } from "../connectors/
 import { loadCredentials, openCredentials, storeCredentials, type Credentials } from "../connectors/credentials.js";
 import { createConnectorHttp, type HttpCounters } from "../connectors/http/client.js";
 import { describeFailure, type RetryPolicy } from "../connectors/http/retry.js";
+import type { LiveOutputs } from "./scan-output-store.js";
 import { renewCredentials, renewingOnUnauthorized, type CredentialRenewal, type RenewalReason, type TokenRefresher } from "../connectors/token-renewal.js";
 import type { Pool, PoolClient } from "../platform/db/pool.js";
 import { withTenant } from "../platform/db/tenant.js";
@@ -25,6 +26,8 @@ export interface ScanDeps {
   now?: () => Date;
   /** Defaults to the client's policy; tests shorten the waits. */
   retryPolicy?: RetryPolicy;
+  /** Connections' analyses the worker keeps between scans; without it every scan reads its whole log. */
+  liveOutputs?: LiveOutputs;
 }
 
 interface ConnectionRow {

@@ -6,8 +6,9 @@ import type { ScanEndStatus } from "./scan-records.js";
 import { refreshScanOutput } from "./scan-output-store.js";
 
 /**
- * A scan job: the scan, then the analytics step, which recomputes the connection's scan
- * output from its whole event log whenever the scan stored anything. The step runs apart
+ * A scan job: the scan, then the analytics step, which brings the connection's scan output
+ * up to date whenever the scan stored anything (from the items it changed, when the worker
+ * kept the connection's analysis). The step runs apart
  * from the scan so the scan's memory stays that of a page; a failure in it does not undo
  * the scan (the event log is stored, and the pages keep the previous output).
  */
@@ -18,8 +19,8 @@ export async function scanAndAnalyze(deps: ScanDeps, job: ScanJob, signal: Abort
   const started = performance.now();
   try {
     const ref = { tenantId: job.tenantId, connectionId: job.connectionId };
-    const output = await withTenant(deps.pool, job.tenantId, (client) => refreshScanOutput(client, ref, job.scanId, deps.now?.() ?? new Date()));
-    log.info({ items: output.sample.items, events: output.sample.events, ms: Math.round(performance.now() - started) }, "scan output computed");
+    const { output, read } = await withTenant(deps.pool, job.tenantId, (client) => refreshScanOutput(client, ref, job.scanId, deps.now?.() ?? new Date(), deps.liveOutputs), "snapshot-write");
+    log.info({ items: output.sample.items, events: output.sample.events, read, ms: Math.round(performance.now() - started) }, "scan output computed");
   } catch (err) {
     log.error({ err }, "the scan output could not be computed; the previous one stays");
   }

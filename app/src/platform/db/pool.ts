@@ -31,13 +31,15 @@ export function createPool(options: PoolOptions): Pool {
 /**
  * How a transaction begins: `read-write` at Postgres's default isolation, or `snapshot`:
  * read-only, every statement seeing the same committed state (a page built from several
- * queries never shows half of another transaction).
+ * queries never shows half of another transaction). `snapshot-write` reads the same way and
+ * may insert rows (no update it makes can conflict with another transaction's).
  */
-export type TransactionMode = "read-write" | "snapshot";
+export type TransactionMode = "read-write" | "snapshot" | "snapshot-write";
 
 const BEGIN: Record<TransactionMode, string> = {
   "read-write": "BEGIN",
   snapshot: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+  "snapshot-write": "BEGIN ISOLATION LEVEL REPEATABLE READ",
 };
 
 /** Runs fn in a transaction on one client; rolls back on any error. */
