@@ -30,7 +30,6 @@ export interface KeptReport {
   updateMs: number[];
   /** Every update read only the changed items (none fell back to a full read). */
   allKept: boolean;
-  heapUsedMb: number;
   maxRssMb: number;
 }
 
@@ -119,7 +118,6 @@ async function keepAcrossScans(task: Extract<AnalysisTask, { kind: "kept" }>): P
       fullSeconds,
       updateMs,
       allKept,
-      heapUsedMb: Math.round(process.memoryUsage().heapUsed / MB),
       maxRssMb: Math.round((process.resourceUsage().maxRSS * 1024) / MB),
     };
   } finally {

@@ -50,19 +50,20 @@ const KEPT_SCANS = 10;
 const KEPT_EVENTS = 1_000;
 
 function keptResult(kept: KeptReport): BenchResult {
-  const sorted = [...kept.updateMs].sort((a, b) => a - b);
-  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  const [first, ...rest] = kept.updateMs;
+  const later = [...rest].sort((a, b) => a - b);
   return {
     title: "analysis: outputs kept up to date across scans",
     description:
       `The analytics step as the worker runs it, with the connection's analysis kept between scans: one full refresh of the 1,000,000-event connection, then ${KEPT_SCANS} scans ` +
       `that each add ${KEPT_EVENTS.toLocaleString("en")} events (status changes and assignments of ${KEPT_EVENTS / 4} items), each followed by a refresh that reads the changed items ` +
       "(by revision) with all their events, replaces them in the kept analysis, draws the outputs and stores them. Target: the output updated in at most 100 ms.",
-    columns: ["events in scope", "full refresh (s)", "update median (ms)", "update max (ms)", "updates", "all read only the changed items", "heap after (MB)", "peak RSS (MB)"],
-    rows: [[kept.events, kept.fullSeconds, median, sorted.at(-1)!, sorted.length, kept.allKept ? "yes" : "no", kept.heapUsedMb, kept.maxRssMb]],
+    columns: ["events in scope", "full refresh (s)", "first update (ms)", "later updates: median (ms)", "later updates: max (ms)", "updates", "all read only the changed items", "peak RSS (MB)"],
+    rows: [[kept.events, kept.fullSeconds, first!, later[Math.floor((later.length - 1) / 2)]!, later.at(-1)!, kept.updateMs.length, kept.allKept ? "yes" : "no", kept.maxRssMb]],
     notes:
       "The ingest of each scan's page is not timed; each update's milliseconds run from the start of the refresh's transaction to its commit, as the worker runs it " +
-      "(compiled, with the worker's Node options from compose/docker-compose.yml). The full refresh also sorts the kept percentiles for later updates.",
+      "(compiled, with the worker's Node options from compose/docker-compose.yml). The full refresh also sorts the kept percentiles for later updates. " +
+      "The first update after a process's full read may also pay for collecting that read's garbage.",
   };
 }
 
