@@ -2,7 +2,7 @@ import { z } from "zod";
 import { DEFAULT_CALENDAR, parseCalendar, type WorkingCalendar } from "../analysis/calendar.js";
 import type { EventLog, LogEvent, LogEventKind, LogItem, StepSource } from "../analysis/event-log.js";
 import { LiveAnalysis } from "../analysis/live-analysis.js";
-import type { AnalysisSettings, ScanOutput, ScopeFilters } from "../analysis/scan-output.js";
+import { computeScanOutput, type AnalysisSettings, type ScanOutput, type ScopeFilters } from "../analysis/scan-output.js";
 import type { PoolClient } from "../platform/db/pool.js";
 
 interface ConnectionRef {
@@ -170,6 +170,35 @@ export class LiveOutputs {
 
 /** About two million-event connections within the worker's heap (compose sets it to 512 MB). */
 const DEFAULT_MAX_STAYS = 2_000_000;
+
+/** A stored output, with the scan that produced it (none for an imported log). */
+export interface StoredScanOutput {
+  scanId: string | null;
+  computedAt: Date;
+  output: ScanOutput;
+}
+
+/** The latest stored output of a scope, with when and by which scan it was made. */
+export async function storedScanOutput(client: PoolClient, scope: string): Promise<StoredScanOutput | null> {
+  const { rows } = await client.query<{ scan_id: string | null; computed_at: Date; output: ScanOutput }>(
+    "SELECT scan_id, computed_at, output FROM scan_outputs WHERE scope = $1 ORDER BY computed_at DESC LIMIT 1",
+    [scope],
+  );
+  return rows[0] ? { scanId: rows[0].scan_id, computedAt: rows[0].computed_at, output: rows[0].output } : null;
+}
+
+/**
+ * A connection's output for filters no stored output has (a time window, types, priorities,
+ * labels, and a container), computed from its whole log and not stored: the data-quality
+ * section speaks of the whole log, as the stored outputs' do.
+ */
+export async function filteredScanOutput(client: PoolClient, connectionId: string, filters: ScopeFilters, now: Date): Promise<ScanOutput> {
+  const connection = await connectionState(client, connectionId);
+  const log = await loadEventLog(client, connectionId, connection.stepSource, now);
+  const output = computeScanOutput(log, { ...connection.settings, filters, computedAt: now.getTime() });
+  output.dataQuality.notes.push(...connection.problems);
+  return output;
+}
 
 /** The latest output of a scope: a connection's (connectionScope) or one of its containers' (containerScope). */
 export async function latestScanOutput(client: PoolClient, scope: string): Promise<ScanOutput | null> {

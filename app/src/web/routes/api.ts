@@ -1,5 +1,8 @@
 import Router from "@koa/router";
+import type { PoolClient } from "../../platform/db/pool.js";
 import { withTenant } from "../../platform/db/tenant.js";
+import { connectionScope, containerScope, filteredScanOutput, storedScanOutput, type StoredScanOutput } from "../../scans/scan-output-store.js";
+import { parseScanOutputQuery } from "../scan-output-query.js";
 import { notFound } from "../../platform/errors.js";
 import type { WebDeps } from "../deps.js";
 import { requirePrincipal, uuidParam } from "../page.js";
@@ -30,5 +33,63 @@ export function apiRoutes(deps: WebDeps): Router<RequestState> {
     ctx.body = { connection: rows[0] };
   });
 
+  router.get("/connections/:id/scan-output", async (ctx) => {
+    const principal = requirePrincipal(ctx);
+    const id = uuidParam(ctx, "id", "connection");
+    const { container, filters } = parseScanOutputQuery(ctx.query);
+    const read = <T>(fn: (client: PoolClient) => Promise<T>) => withTenant(deps.pool, principal.tenantId, fn, "snapshot");
+    if (filters) {
+      ctx.body = await oneFilteredOutputAtATime(() =>
+        read(async (client) => {
+          await requireContainer(client, id, container);
+          const output = await filteredScanOutput(client, id, container === null ? filters : { ...filters, containers: [container] }, new Date());
+          return { connectionId: id, container, filters, scanId: null, computedAt: new Date(output.computedAt), output };
+        }),
+      );
+      return;
+    }
+    ctx.body = await read(async (client) => {
+      const stored = await storedOutputOf(client, id, container);
+      if (!stored) throw notFound("This connection has no scan output yet: it appears once its first scan has finished.");
+      return { connectionId: id, container, filters: null, ...stored };
+    });
+  });
+
   return router;
+}
+
+/** Not found when the tenant has no such connection, or (when one is named) the connection no such container. */
+async function requireContainer(client: PoolClient, connectionId: string, container: string | null): Promise<void> {
+  const connection = await client.query("SELECT 1 FROM connections WHERE id = $1", [connectionId]);
+  if (connection.rowCount === 0) throw notFound("There is no connection with that id.");
+  if (container === null) return;
+  const held = await client.query("SELECT 1 FROM work_items WHERE connection_id = $1 AND container = $2 LIMIT 1", [connectionId, container]);
+  if (held.rowCount === 0) throw notFound(`This connection has no project, repository or queue named "${container}".`);
+}
+
+/**
+ * The latest stored output of the connection, or of one of its containers. A connection with
+ * one container has no output of its own for it: the connection's is the same.
+ */
+async function storedOutputOf(client: PoolClient, connectionId: string, container: string | null): Promise<StoredScanOutput | null> {
+  await requireContainer(client, connectionId, container);
+  if (container === null) return storedScanOutput(client, connectionScope(connectionId));
+  const others = await client.query("SELECT 1 FROM work_items WHERE connection_id = $1 AND container <> $2 LIMIT 1", [connectionId, container]);
+  return storedScanOutput(client, others.rowCount === 0 ? connectionScope(connectionId) : containerScope(connectionId, container));
+}
+
+/**
+ * A filtered output reads the connection's whole log into memory (a million events take
+ * some 400 MB for a few seconds): the web process computes one at a time, and further
+ * requests wait their turn rather than run it out of memory.
+ */
+const oneFilteredOutputAtATime = serially();
+
+function serially(): <T>(work: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const run = last.then(work, work);
+    last = run.catch(() => undefined);
+    return run;
+  };
 }

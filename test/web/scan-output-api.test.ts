@@ -1,0 +1,148 @@
+/**
+ * The scan output over the JSON API: the stored output of a connection or of one of its
+ * projects, and outputs for ad-hoc filters (a window, types, priorities, labels), each
+ * checked against what the database holds. Bad filters get a message that says what to fix.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { signUp, startTestWeb, untilScansSettle, type Browser, type TestWeb } from "../support/web.js";
+import { startTestWorkers, type TestWorkers } from "../support/workers.js";
+
+let db: TestDatabase;
+let web: TestWeb;
+let workers: TestWorkers;
+let owner: Browser;
+let connectionId: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  web = await startTestWeb(db);
+  workers = startTestWorkers(web, db);
+  owner = await signUp(web, { email: "outputs@example.com", tenantName: "Outputs Co" });
+  await owner.get("/connections");
+  const created = await owner.post("/connections", { provider: "demo", label: "Demo board" });
+  await untilScansSettle(owner, created.location!);
+  connectionId = created.location!.split("/").pop()!;
+  // The analytics step runs after the scan has finished.
+  for (let tries = 0; tries < 200; tries += 1) {
+    const stored = await db.owner.query("SELECT 1 FROM scan_outputs WHERE connection_id = $1", [connectionId]);
+    if (stored.rowCount) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+});
+
+afterAll(async () => {
+  await workers.close();
+  await web.close();
+  await db.drop();
+});
+
+interface OutputResponse {
+  connectionId: string;
+  container: string | null;
+  filters: Record<string, unknown> | null;
+  scanId: string | null;
+  computedAt: string;
+  output: ScanOutput;
+}
+
+async function outputOf(browser: Browser, query = "", id = connectionId): Promise<{ status: number; body: OutputResponse }> {
+  const page = await browser.get(`/api/v1/connections/${id}/scan-output${query}`, { accept: "application/json" });
+  return { status: page.status, body: JSON.parse(page.body) as OutputResponse };
+}
+
+const count = async (where: string, values: unknown[] = []) =>
+  (await db.owner.query<{ n: number }>(`SELECT count(*)::int AS n FROM work_items WHERE connection_id = $1 AND ${where}`, [connectionId, ...values])).rows[0]!.n;
+
+describe("the scan output API", () => {
+  it("gives the connection's stored output, made by its latest scan", async () => {
+    const { status, body } = await outputOf(owner);
+    expect(status).toBe(200);
+    // The connection was scanned once, when it was added.
+    const scans = await db.owner.query<{ id: string }>("SELECT id FROM scans WHERE connection_id = $1 AND status = 'succeeded'", [connectionId]);
+    expect(scans.rows).toHaveLength(1);
+    expect(body).toMatchObject({ connectionId, container: null, filters: null, scanId: scans.rows[0]!.id });
+    expect(body.output.sample.items).toBe(await count("true"));
+  });
+
+  it("gives a project's stored output, and says when the connection has no such project", async () => {
+    const engineering = await outputOf(owner, "?container=ENG");
+    expect(engineering.status).toBe(200);
+    expect(engineering.body.container).toBe("ENG");
+    expect(engineering.body.output.sample.items).toBe(await count("container = 'ENG'"));
+    const missing = await owner.get(`/api/v1/connections/${connectionId}/scan-output?container=NOPE`, { accept: "application/json" });
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body).error.message).toContain('no project, repository or queue named "NOPE"');
+  });
+
+  it("computes an output for types, priorities and labels, counting exactly the items that match", async () => {
+    const { rows } = await db.owner.query<{ item_type: string; priority: string }>(
+      "SELECT item_type, priority FROM work_items WHERE connection_id = $1 AND priority IS NOT NULL GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1",
+      [connectionId],
+    );
+    const { item_type: type, priority } = rows[0]!;
+    const byType = await outputOf(owner, `?type=${encodeURIComponent(type)}`);
+    expect(byType.status).toBe(200);
+    expect(byType.body).toMatchObject({ filters: { types: [type] }, scanId: null });
+    expect(byType.body.output.sample.items).toBe(await count("item_type = $2", [type]));
+    expect(byType.body.output.dataQuality.itemsFilteredOut).toBe((await count("true")) - byType.body.output.sample.items);
+
+    const both = await outputOf(owner, `?type=${encodeURIComponent(type)}&priority=${encodeURIComponent(priority)}&priority=Nonexistent`);
+    expect(both.body.output.sample.items).toBe(await count("item_type = $2 AND priority = ANY($3)", [type, [priority, "Nonexistent"]]));
+
+    const labelled = await db.owner.query<{ label: string }>("SELECT unnest(labels) AS label FROM work_items WHERE connection_id = $1 LIMIT 1", [connectionId]);
+    if (labelled.rows[0]) {
+      const { label } = labelled.rows[0];
+      const byLabel = await outputOf(owner, `?label=${encodeURIComponent(label)}&container=ENG`);
+      expect(byLabel.body.output.sample.items).toBe(await count("$2 = ANY(labels) AND container = 'ENG'", [label]));
+    }
+  });
+
+  it("computes an output for a window: dates cover whole days in UTC, times keep their offset", async () => {
+    const days = await outputOf(owner, "?from=2026-09-10&to=2026-09-30");
+    expect(days.status).toBe(200);
+    expect(days.body.output.window).toEqual({ from: Date.parse("2026-09-10T00:00:00Z"), to: Date.parse("2026-10-01T00:00:00Z") - 1 });
+    for (const week of days.body.output.counts.weeks) expect(week.weekStart).toBeLessThanOrEqual(days.body.output.window.to);
+    expect(days.body.output.sample.items).toBeLessThan((await outputOf(owner)).body.output.sample.items);
+    const times = await outputOf(owner, `?from=${encodeURIComponent("2026-09-10T09:00:00+02:00")}`);
+    expect(times.body.output.window.from).toBe(Date.parse("2026-09-10T07:00:00Z"));
+  });
+
+  it("refuses filters it cannot read, saying what to fix", async () => {
+    const refused = async (query: string) => {
+      const response = await owner.get(`/api/v1/connections/${connectionId}/scan-output${query}`, { accept: "application/json" });
+      expect(response.status, query).toBe(400);
+      const { error } = JSON.parse(response.body) as { error: { code: string; message: string } };
+      expect(error.code).toBe("invalid_filter");
+      return error.message;
+    };
+    expect(await refused("?typ=Bug")).toContain('There is no filter "typ"');
+    expect(await refused("?from=2026-02-30")).toContain('"from" must be a date (2026-03-01) or a time with its offset');
+    expect(await refused("?from=2026-03-01T09:00")).toContain("with its offset");
+    expect(await refused("?from=2026-03-05&to=2026-03-01")).toContain('"from" (2026-03-05) is after "to" (2026-03-01)');
+    expect(await refused("?type=")).toContain('A "type" is empty');
+    expect(await refused("?container=ENG&container=SUP")).toContain('Give "container" once');
+    expect(await refused(`?${Array.from({ length: 51 }, (_, n) => `label=l${n}`).join("&")}`)).toContain('At most 50 values of "label"');
+  });
+
+  it("has no output before the first scan, and none of another tenant's", async () => {
+    const quiet = await db.owner.query<{ id: string }>("INSERT INTO connections (tenant_id, provider, label) SELECT tenant_id, 'demo', 'not scanned' FROM connections WHERE id = $1 RETURNING id", [
+      connectionId,
+    ]);
+    const none = await owner.get(`/api/v1/connections/${quiet.rows[0]!.id}/scan-output`, { accept: "application/json" });
+    expect(none.status).toBe(404);
+    expect(JSON.parse(none.body).error.message).toContain("no scan output yet");
+
+    const neighbour = await signUp(web, { email: "neighbour@example.com", tenantName: "Neighbour Co" });
+    for (const query of ["", "?type=Bug"]) expect((await neighbour.get(`/api/v1/connections/${connectionId}/scan-output${query}`, { accept: "application/json" })).status).toBe(404);
+  });
+
+  it("carries aggregates only: no item's key, title or person's name", async () => {
+    const body = (await owner.get(`/api/v1/connections/${connectionId}/scan-output?type=Bug`, { accept: "application/json" })).body;
+    const items = await db.owner.query<{ external_id: string }>("SELECT external_id FROM work_items WHERE connection_id = $1", [connectionId]);
+    const people = await db.owner.query<{ display_name: string }>("SELECT display_name FROM actors WHERE connection_id = $1 AND display_name IS NOT NULL", [connectionId]);
+    for (const { external_id: key } of items.rows) expect(body).not.toContain(`"${key}"`);
+    for (const { display_name: name } of people.rows) expect(body).not.toContain(name);
+  });
+});
