@@ -46,6 +46,8 @@ export class ItemStore {
   private view: ItemColumns | null = null;
   /** The columns as allocated, for counting items while they change: rebuilt only when a column is reallocated. */
   private working: ItemColumns | null = null;
+  /** Items with a trace, by container. */
+  private readonly containerItems = new Map<string, number>();
   /** The latest time anything in the store names: outputs drawn before it would cut stays short. */
   latestTime = Number.NEGATIVE_INFINITY;
 
@@ -78,7 +80,10 @@ export class ItemStore {
     store.stays.exitedAt.set(traces.exitedAt);
     store.stays.transitionOut.set(traces.transitionOut);
     store.assignees.set(traces.assignees);
-    for (const item of traces.items) store.items.push(item);
+    for (const item of traces.items) {
+      store.items.push(item);
+      store.countContainer(item, 1);
+    }
     store.slotCount = items;
     store.stayCount = stays;
     store.assigneeCount = traces.assignees.length;
@@ -96,6 +101,16 @@ export class ItemStore {
     Object.assign(store.totals, quality);
     store.latestTime = Math.max(latestOf(traces.createdAt), latestOf(traces.enteredAt), latestOf(traces.exitedAt));
     return store;
+  }
+
+  /** The containers items with a trace are in, sorted. */
+  containers(): string[] {
+    return [...this.containerItems].filter(([, items]) => items > 0).map(([container]) => container).sort();
+  }
+
+  /** The items' current stays, not those left behind by replaced items. */
+  get liveStays(): number {
+    return this.stayCount - this.garbage;
   }
 
   get quality(): TraceQuality {
@@ -160,7 +175,10 @@ export class ItemStore {
         this.entrySlot[entry] = -1;
       } else this.share(this.entryQuality.subarray(entry * FIELDS, (entry + 1) * FIELDS), this.entryEvents[entry]!, -1);
       const previousSlot = this.entrySlot[entry]!;
-      if (previousSlot >= 0) listener?.removing(this.workingColumns(), previousSlot);
+      if (previousSlot >= 0) {
+        listener?.removing(this.workingColumns(), previousSlot);
+        this.countContainer(this.items[previousSlot]!, -1);
+      }
       const trace = shares.traceOf[item]!;
       let slot = -1;
       if (trace >= 0) {
@@ -202,6 +220,10 @@ export class ItemStore {
     this.totals.events += sign * events;
   }
 
+  private countContainer(item: LogItem, change: number): void {
+    if (item.container) this.containerItems.set(item.container, (this.containerItems.get(item.container) ?? 0) + change);
+  }
+
   private newSlot(item: LogItem): number {
     if (this.slotCount === this.slots.capacity) {
       this.slots = this.slots.grown(this.slotCount * 2 + 16);
@@ -222,6 +244,7 @@ export class ItemStore {
     this.reserveAssignees(endAssignee - firstAssignee);
     const s = this.slots.arrays;
     this.items[slot] = traces.items[trace]!;
+    this.countContainer(traces.items[trace]!, 1);
     s.createdAt[slot] = traces.createdAt[trace]!;
     s.reopenEvents[slot] = traces.reopenEvents[trace]!;
     s.events[slot] = events;

@@ -2,28 +2,19 @@ import { createBusinessClock, DEFAULT_CALENDAR } from "./calendar.js";
 import { createClassifier, type StepClassifier } from "./classify.js";
 import type { EventLog, StepSource } from "./event-log.js";
 import { ItemStore } from "./item-store.js";
-import { lifecyclesOf } from "./lifecycle.js";
+import { lifecyclesOf, type Lifecycles } from "./lifecycle.js";
 import { drawOutput, type AnalysisSettings, type ScanOutput, type ScopeRequest } from "./scan-output.js";
-import { windowOf, type ItemColumns, type Window } from "./scope.js";
+import { windowOf, type Window } from "./scope.js";
 import { ScopeTally } from "./scope-tally.js";
-import { buildTraces } from "./traces.js";
-
-/** Items taken out and put back after a full analysis. */
-const REHEARSED_ITEMS = 2_000;
+import { buildTraces, type TraceSet } from "./traces.js";
 
 /**
- * Takes items out of the tally and puts them back (which leaves it as it was), so the
- * first scan after a full analysis runs on code the engine has compiled by then, like the
- * scans after it, rather than paying for the compiling.
+ * Items replaced by themselves after a full analysis (which leaves everything as it was),
+ * before its outputs are drawn from the sorted percentiles: the first scan after it then
+ * runs on code the engine has compiled by then, like the scans after it, rather than paying
+ * for the compiling.
  */
-function rehearse(tally: ScopeTally, columns: ItemColumns): void {
-  const items = columns.traces.items.length;
-  const every = Math.max(1, Math.floor(items / REHEARSED_ITEMS));
-  for (let item = 0; item < items; item += every) {
-    tally.remove(columns, item);
-    tally.add(columns, item);
-  }
-}
+const REHEARSED_ITEMS = 2_000;
 
 const UNBOUNDED: Window = { from: Number.NEGATIVE_INFINITY, to: Number.POSITIVE_INFINITY };
 
@@ -50,17 +41,12 @@ export class LiveAnalysis {
 
   /** The projects, repositories or queues the log's items are in now, sorted; items in none are left out. */
   containers(): string[] {
-    const { items, createdAt } = this.store.columns().traces;
-    const containers = new Set<string>();
-    items.forEach((item, index) => {
-      if (item.container && createdAt[index] !== Number.POSITIVE_INFINITY) containers.add(item.container);
-    });
-    return [...containers].sort();
+    return this.store.containers();
   }
 
-  /** Stays in the store (live and left behind): what keeping it costs, roughly. */
+  /** The items' stays: what keeping the analysis costs, roughly. */
   get stays(): number {
-    return this.store.columns().traces.visitStep.length;
+    return this.store.liveStays;
   }
 
   /**
@@ -73,7 +59,9 @@ export class LiveAnalysis {
     }
     const set = buildTraces(log);
     const classifier = createClassifier(settings.classifier);
-    const store = ItemStore.of(set, lifecyclesOf(set.traces, log.stepSource, classifier, log.asOf), classifier, log.items.map((item) => item.key));
+    const lifecycles = lifecyclesOf(set.traces, log.stepSource, classifier, log.asOf);
+    const keys = log.items.map((item) => item.key);
+    const store = ItemStore.of(set, lifecycles, classifier, keys);
     const clock = createBusinessClock(settings.calendar ?? DEFAULT_CALENDAR);
     const keepable = store.latestTime <= log.asOf;
     const columns = store.columns();
@@ -83,12 +71,12 @@ export class LiveAnalysis {
       return tally;
     });
     const live = new LiveAnalysis(store, tallies, log.stepSource, classifier, settings);
-    const outputs = live.draw(log.asOf, settings.computedAt, scopes.map((scope) => scope.previous));
-    if (!keepable) return { outputs, live: null };
-    for (const tally of tallies) {
-      tally.keepSorted();
-      rehearse(tally, columns);
-    }
+    const previous = scopes.map((scope) => scope.previous);
+    if (!keepable) return { outputs: live.draw(log.asOf, settings.computedAt, previous), live: null };
+    for (const tally of tallies) tally.keepSorted();
+    // The first items again, as a scan that changed nothing in them would bring them.
+    live.replace(set, lifecycles, keys.slice(0, REHEARSED_ITEMS));
+    const outputs = live.draw(log.asOf, settings.computedAt, previous);
     return { outputs, live };
   }
 
@@ -101,14 +89,18 @@ export class LiveAnalysis {
   update(changed: EventLog, computedAt: number, previous: readonly (ScanOutput | null)[]): ScanOutput[] | null {
     if (changed.stepSource !== this.stepSource) throw new Error(`A ${this.stepSource} log cannot take ${changed.stepSource} items`);
     const set = buildTraces(changed);
-    const lifecycles = lifecyclesOf(set.traces, changed.stepSource, this.classifier, changed.asOf);
+    this.replace(set, lifecyclesOf(set.traces, changed.stepSource, this.classifier, changed.asOf), changed.items.map((item) => item.key));
+    if (this.store.latestTime > changed.asOf) return null;
+    return this.draw(changed.asOf, computedAt, previous);
+  }
+
+  /** Replaces items in the store and in every tally: each item's old counts are taken back before its new ones go in. */
+  private replace(set: TraceSet, lifecycles: Lifecycles, keys: readonly string[]): void {
     const tallies = this.tallies;
-    this.store.replace(set, lifecycles, changed.items.map((item) => item.key), {
+    this.store.replace(set, lifecycles, keys, {
       removing: (columns, item) => tallies.forEach((tally) => tally.remove(columns, item)),
       added: (columns, item) => tallies.forEach((tally) => tally.add(columns, item)),
     });
-    if (this.store.latestTime > changed.asOf) return null;
-    return this.draw(changed.asOf, computedAt, previous);
   }
 
   private draw(asOf: number, computedAt: number | undefined, previous: readonly (ScanOutput | null)[]): ScanOutput[] {
