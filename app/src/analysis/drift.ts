@@ -11,10 +11,15 @@ export interface Drift {
   newLoops: { from: string; to: string; count: number }[];
 }
 
+/** What drift compares: the parts of an earlier output it reads (an output kept for it need keep no more). */
+export type DriftBasis = Pick<ScanOutput, "computedAt" | "variants" | "processMap" | "rework">;
+
+export const driftBasisOf = ({ computedAt, variants, processMap, rework }: ScanOutput): DriftBasis => ({ computedAt, variants, processMap, rework });
+
 /** A median has moved when it changed by more than this fraction. */
 export const MEDIAN_MOVE = 0.25;
 
-export function driftBetween(previous: ScanOutput, current: ScanOutput): Drift {
+export function driftBetween(previous: DriftBasis, current: ScanOutput): Drift {
   const key = (steps: readonly string[]) => steps.join("\u0000");
   const knownVariants = new Set(previous.variants.top.map((variant) => key(variant.steps)));
   const before = new Map(previous.processMap.transitions.map((edge) => [key([edge.from, edge.to]), edge]));

@@ -1,6 +1,7 @@
 import { createBusinessClock, DEFAULT_CALENDAR } from "./calendar.js";
 import { createClassifier, type StepClassifier } from "./classify.js";
 import type { EventLog, StepSource } from "./event-log.js";
+import type { DriftBasis } from "./drift.js";
 import { ItemStore } from "./item-store.js";
 import { lifecyclesOf, type Lifecycles } from "./lifecycle.js";
 import { drawOutput, type AnalysisSettings, type ScanOutput, type ScopeRequest } from "./scan-output.js";
@@ -86,7 +87,7 @@ export class LiveAnalysis {
    * longer be kept (something is now dated after that moment): start again from the
    * whole log.
    */
-  update(changed: EventLog, computedAt: number, previous: readonly (ScanOutput | null)[]): ScanOutput[] | null {
+  update(changed: EventLog, computedAt: number, previous: readonly (DriftBasis | null)[]): ScanOutput[] | null {
     if (changed.stepSource !== this.stepSource) throw new Error(`A ${this.stepSource} log cannot take ${changed.stepSource} items`);
     const set = buildTraces(changed);
     this.replace(set, lifecyclesOf(set.traces, changed.stepSource, this.classifier, changed.asOf), changed.items.map((item) => item.key));
@@ -103,7 +104,7 @@ export class LiveAnalysis {
     });
   }
 
-  private draw(asOf: number, computedAt: number | undefined, previous: readonly (ScanOutput | null)[]): ScanOutput[] {
+  private draw(asOf: number, computedAt: number | undefined, previous: readonly (DriftBasis | null)[]): ScanOutput[] {
     const columns = this.store.columns();
     const quality = this.store.quality;
     return this.tallies.map((tally, index) =>

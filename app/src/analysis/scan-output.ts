@@ -3,7 +3,7 @@ import { createBusinessClock, DEFAULT_CALENDAR, type WorkingCalendar } from "./c
 import { createClassifier, type ClassifierSettings, type StepClass } from "./classify.js";
 import type { CountsAndRates } from "./counts.js";
 import type { CycleTimes } from "./cycle-time.js";
-import { driftBetween, type Drift } from "./drift.js";
+import { driftBetween, type Drift, type DriftBasis } from "./drift.js";
 import { DAY_MS, type EventLog, type StepSource } from "./event-log.js";
 import type { DailyFlow } from "./flow.js";
 import { forecastOf, type FlowForecast } from "./flow-forecast.js";
@@ -26,7 +26,7 @@ export interface AnalysisSettings {
   calendar?: WorkingCalendar;
   filters?: ScopeFilters;
   /** The output of the previous scan of the same scope, for drift. */
-  previous?: ScanOutput | null;
+  previous?: DriftBasis | null;
   /** Defaults to the log's asOf; tests pin it. */
   computedAt?: number;
 }
@@ -77,7 +77,7 @@ export function computeScanOutput(log: EventLog, settings: AnalysisSettings = {}
 /** One scope of a log: which items it covers, and its previous output for drift. */
 export interface ScopeRequest {
   filters: ScopeFilters;
-  previous: ScanOutput | null;
+  previous: DriftBasis | null;
 }
 
 /**
@@ -117,7 +117,7 @@ export interface OutputSource {
   stepSource: StepSource;
   quality: TraceQuality;
   settings: AnalysisSettings;
-  previous: ScanOutput | null;
+  previous: DriftBasis | null;
 }
 
 export function drawOutput({ tally, columns, window, asOf, stepSource, quality, settings, previous }: OutputSource): ScanOutput {

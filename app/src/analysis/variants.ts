@@ -44,14 +44,13 @@ export class VariantsTally {
 
   /** The most frequent `top`, with the share of items the first k cover, k = 1 … top. */
   render({ stepNames }: TraceTable, top = TOP_VARIANTS): Variants {
-    const variants: { path: number; steps: string[]; key: string; items: number }[] = [];
-    for (let path = 0; path < this.paths.size; path += 1) {
-      const items = this.itemsOn.of(path);
-      if (items === 0) continue;
-      const steps = Array.from(this.paths.stepsOf(path), (step) => stepNames[step]!);
-      variants.push({ path, steps, key: steps.join("\u0000"), items });
-    }
-    const ranked = variants.sort((a, b) => b.items - a.items || (a.key < b.key ? -1 : 1)).slice(0, top);
+    const paths: number[] = [];
+    for (let path = 0; path < this.paths.size; path += 1) if (this.itemsOn.of(path) > 0) paths.push(path);
+    // Ties go by the steps' names; only the paths shown get their names written out.
+    const ranked = paths
+      .sort((a, b) => this.itemsOn.of(b) - this.itemsOn.of(a) || compareSteps(stepNames, this.paths.stepsOf(a), this.paths.stepsOf(b)))
+      .slice(0, top)
+      .map((path) => ({ path, steps: Array.from(this.paths.stepsOf(path), (step) => stepNames[step]!), items: this.itemsOn.of(path) }));
     let covered = 0;
     const coverage: number[] = [];
     const topVariants = ranked.map((variant) => {
@@ -60,7 +59,7 @@ export class VariantsTally {
       const [medianLeadMs] = this.leads.peek(variant.path).percentiles([50]);
       return { steps: variant.steps, items: variant.items, share: variant.items / this.items, medianLeadMs, thin: isThin(variant.items) };
     });
-    return { total: variants.length, top: topVariants, coverage };
+    return { total: paths.length, top: topVariants, coverage };
   }
 }
 
@@ -96,6 +95,17 @@ class PathIds {
     paths.push(path);
     return path;
   }
+}
+
+/** Orders two paths as their step names joined would be ordered: name by name, a path before any longer one it begins. */
+function compareSteps(stepNames: readonly string[], a: Int32Array, b: Int32Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
+    if (a[i] === b[i]) continue;
+    const nameA = stepNames[a[i]!]!;
+    const nameB = stepNames[b[i]!]!;
+    if (nameA !== nameB) return nameA < nameB ? -1 : 1;
+  }
+  return a.length - b.length;
 }
 
 function sameSteps(path: Int32Array, steps: Int32Array, from: number, to: number): boolean {

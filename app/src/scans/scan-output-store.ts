@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_CALENDAR, parseCalendar, type WorkingCalendar } from "../analysis/calendar.js";
 import type { EventLog, LogEvent, LogEventKind, LogItem, StepSource } from "../analysis/event-log.js";
+import { driftBasisOf, type DriftBasis } from "../analysis/drift.js";
 import { LiveAnalysis } from "../analysis/live-analysis.js";
 import { computeScanOutput, type AnalysisSettings, type ScanOutput, type ScopeFilters } from "../analysis/scan-output.js";
 import type { PoolClient } from "../platform/db/pool.js";
@@ -61,7 +62,7 @@ export async function refreshScanOutput(client: PoolClient, ref: ConnectionRef, 
     );
     outputIds.push(rows[0]!.id);
   }
-  if (live && drawn.analysis) live.keep(ref.connectionId, { analysis: drawn.analysis, revision: connection.revision, settings: connection.fingerprint, scopes: drawn.scopes, outputIds, outputs: drawn.outputs });
+  if (live && drawn.analysis) live.keep(ref.connectionId, { analysis: drawn.analysis, revision: connection.revision, settings: connection.fingerprint, scopes: drawn.scopes, outputIds, previous: drawn.outputs.map(driftBasisOf) });
   return { output: drawn.outputs[0]!, read: updated ? "changed items" : "whole log" };
 }
 
@@ -104,9 +105,9 @@ async function updateKept(client: PoolClient, kept: KeptAnalysis, connection: Co
 }
 
 /** The outputs the kept analysis drew last, unless another process has stored newer ones since. */
-async function previousOutputs(client: PoolClient, kept: KeptAnalysis): Promise<(ScanOutput | null)[]> {
+async function previousOutputs(client: PoolClient, kept: KeptAnalysis): Promise<(DriftBasis | null)[]> {
   const { rows } = await client.query<{ id: string }>("SELECT id FROM scan_outputs WHERE scope = $1 ORDER BY computed_at DESC LIMIT 1", [kept.scopes[0]]);
-  if (rows[0]?.id === kept.outputIds[0]) return kept.outputs;
+  if (rows[0]?.id === kept.outputIds[0]) return kept.previous;
   const previous = [];
   for (const scope of kept.scopes) previous.push(await latestScanOutput(client, scope));
   return previous;
@@ -128,9 +129,9 @@ interface KeptAnalysis {
   /** The connection's analysis settings it was made with. */
   settings: string;
   scopes: string[];
-  /** The outputs it last drew, as stored, for drift. */
+  /** The outputs it last drew, as stored, and what of them drift compares against. */
   outputIds: string[];
-  outputs: ScanOutput[];
+  previous: DriftBasis[];
 }
 
 /**
