@@ -146,3 +146,19 @@ describe("the scan output API", () => {
     for (const { display_name: name } of people.rows) expect(body).not.toContain(name);
   });
 });
+
+describe("the overview", () => {
+  it("shows each connection's headline figures and top bottlenecks, read from its stored output", async () => {
+    const { output } = (await outputOf(owner)).body;
+    const page = (await owner.get("/overview")).body;
+    const lastFourWeeks = output.flow.throughput.slice(-28).reduce((sum, count) => sum + count, 0);
+    expect(page).toContain(`<span class="value">${lastFourWeeks.toLocaleString("en-US")} <span title=`);
+    expect(page).toContain(`<span class="value">${output.counts.wip.toLocaleString("en-US")}</span><span class="label">open now</span>`);
+    expect(page).toContain(`From ${output.sample.items.toLocaleString("en-US")} items`);
+    const top = output.bottlenecks.headline.slice(0, 3);
+    expect(top.length).toBeGreaterThan(0);
+    for (const finding of top) expect(page).toContain(`<strong>${finding.step}</strong> (`);
+    // Customer and automation waits are not the team's bottleneck, and are not in the headline.
+    for (const finding of [...output.bottlenecks.external, ...output.bottlenecks.automation]) expect(page).not.toContain(`<strong>${finding.step}</strong> (`);
+  });
+});

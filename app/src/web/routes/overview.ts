@@ -2,13 +2,15 @@ import Router from "@koa/router";
 import { membershipsOf } from "../../auth/accounts.js";
 import { withTenant } from "../../platform/db/tenant.js";
 import type { PoolClient } from "../../platform/db/pool.js";
+import { connectionScope, storedScanOutput } from "../../scans/scan-output-store.js";
 import type { WebDeps } from "../deps.js";
+import { headlineFigures, type HeadlineFigures } from "../overview-figures.js";
 import { renderPage, requirePrincipal } from "../page.js";
 import type { RequestState } from "../state.js";
 
 interface TenantOverview {
   tenantName: string;
-  connections: { id: string; provider: string; label: string; status: string; lastScanAt: Date | null; items: number }[];
+  connections: { id: string; provider: string; label: string; status: string; lastScanAt: Date | null; items: number; figures: HeadlineFigures | null }[];
   items: number;
   openItems: number;
   events: number;
@@ -43,15 +45,22 @@ async function loadOverview(client: PoolClient): Promise<TenantOverview> {
   const events = await client.query<{ events: number; first_at: Date | null; last_at: Date | null }>(
     "SELECT count(*)::int AS events, min(occurred_at) AS first_at, max(occurred_at) AS last_at FROM events",
   );
+  const figures: (HeadlineFigures | null)[] = [];
+  // Read from each connection's stored scan output: the figures are never recomputed for a page.
+  for (const row of connections.rows) {
+    const stored = await storedScanOutput(client, connectionScope(row.id));
+    figures.push(stored ? headlineFigures(stored.output) : null);
+  }
   return {
     tenantName: tenant.rows[0]?.name ?? "",
-    connections: connections.rows.map((row) => ({
+    connections: connections.rows.map((row, index) => ({
       id: row.id,
       provider: row.provider,
       label: row.label,
       status: row.status,
       lastScanAt: row.last_scan_at,
       items: row.items,
+      figures: figures[index]!,
     })),
     items: totals.rows[0]?.items ?? 0,
     openItems: totals.rows[0]?.open_items ?? 0,
