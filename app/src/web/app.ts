@@ -15,6 +15,7 @@ import { healthRoutes } from "./routes/health.js";
 import { jiraOAuthRoutes } from "./routes/jira-oauth.js";
 import { memberRoutes } from "./routes/members.js";
 import { overviewRoutes } from "./routes/overview.js";
+import { processMapRoutes } from "./routes/process-map.js";
 import { securityRoutes } from "./routes/security.js";
 import { sessionRoutes } from "./routes/session.js";
 import { ticketRoutes } from "./routes/tickets.js";
@@ -43,7 +44,7 @@ export function createWebApp(deps: WebDeps): Koa<RequestState> {
   app.use(authenticate(deps.authenticator));
   app.use(fileUpload([IMPORT_PATH], IMPORT_LIMIT_BYTES));
   app.use(csrfProtection(deps.config.sessionSecret));
-  for (const router of [sessionRoutes(deps), overviewRoutes(deps), securityRoutes(deps), memberRoutes(deps), jiraOAuthRoutes(deps), eventLogRoutes(deps), connectionRoutes(deps), ticketRoutes(deps), apiRoutes(deps)]) {
+  for (const router of [sessionRoutes(deps), overviewRoutes(deps), securityRoutes(deps), memberRoutes(deps), jiraOAuthRoutes(deps), eventLogRoutes(deps), connectionRoutes(deps), processMapRoutes(deps), ticketRoutes(deps), apiRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));
   }

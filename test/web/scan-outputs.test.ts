@@ -1,7 +1,8 @@
 /**
- * The scan output over the JSON API: the stored output of a connection or of one of its
- * projects, and outputs for ad-hoc filters (a window, types, priorities, labels), each
- * checked against what the database holds. Bad filters get a message that says what to fix.
+ * The scan output over the JSON API and on the pages. The API gives the stored output of a
+ * connection or of one of its projects, and outputs for ad-hoc filters (a window, types,
+ * priorities, labels), each checked against what the database holds; bad filters get a
+ * message that says what to fix. The overview and the process map draw from the stored output.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
@@ -160,5 +161,50 @@ describe("the overview", () => {
     for (const finding of top) expect(page).toContain(`<strong>${finding.step}</strong> (`);
     // Customer and automation waits are not the team's bottleneck, and are not in the headline.
     for (const finding of [...output.bottlenecks.external, ...output.bottlenecks.automation]) expect(page).not.toContain(`<strong>${finding.step}</strong> (`);
+  });
+});
+
+describe("the process map page", () => {
+  const svgOf = (html: string) => html.slice(html.indexOf("<svg"), html.indexOf("</svg>") + 6);
+
+  it("lays out the most visited steps and the moves between them, as the stored output counts them", async () => {
+    const { output } = (await outputOf(owner)).body;
+    const page = await owner.get(`/connections/${connectionId}/process-map?steps=6`);
+    expect(page.status).toBe(200);
+    const svg = svgOf(page.body);
+    const shown = output.processMap.steps.slice(0, 6);
+    expect(svg.match(/<g id="node\d+" class="node">/g)).toHaveLength(shown.length);
+    for (const step of shown) expect(svg).toContain(`${step.step}</text>`);
+    const names = new Set(shown.map((step) => step.step));
+    const edges = output.processMap.transitions.filter((edge) => names.has(edge.from) && names.has(edge.to));
+    expect(svg.match(/<g id="edge\d+" class="edge">/g)).toHaveLength(edges.length);
+    for (const edge of edges) expect(svg).toContain(`>${edge.count.toLocaleString("en-US")}</text>`);
+    // The time-in-status table lists the same steps.
+    for (const step of shown) expect(page.body).toContain(`<tr><td>${step.step}`);
+  });
+
+  it("labels the moves with their median and p85 durations when asked, and refuses a view it cannot draw", async () => {
+    const page = await owner.get(`/connections/${connectionId}/process-map?steps=6&durations=on`);
+    expect(svgOf(page.body)).toMatch(/ · p85 /);
+    const refused = await owner.get(`/connections/${connectionId}/process-map?steps=1000`);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain("&quot;steps&quot; must be a whole number from 2 to 60");
+  });
+
+  it("writes step names a source sent as text, never as markup", async () => {
+    const hostile = '<script>alert("map")</script> & "quotes" \\ -->';
+    const stored = await db.owner.query<{ id: string; output: ScanOutput }>("SELECT id, output FROM scan_outputs WHERE connection_id = $1 ORDER BY computed_at DESC LIMIT 1", [connectionId]);
+    const output = stored.rows[0]!.output;
+    const original = output.processMap.steps[0]!.step;
+    const renamed = JSON.parse(JSON.stringify(output).split(JSON.stringify(original)).join(JSON.stringify(hostile))) as ScanOutput;
+    await db.owner.query("UPDATE scan_outputs SET output = $2 WHERE id = $1", [stored.rows[0]!.id, JSON.stringify(renamed)]);
+    try {
+      const page = await owner.get(`/connections/${connectionId}/process-map`);
+      expect(page.status).toBe(200);
+      expect(page.body).not.toContain("<script>alert");
+      expect(page.body).toContain("&lt;script&gt;alert(");
+    } finally {
+      await db.owner.query("UPDATE scan_outputs SET output = $2 WHERE id = $1", [stored.rows[0]!.id, JSON.stringify(output)]);
+    }
   });
 });
