@@ -159,6 +159,12 @@ describe("the overview", () => {
     const top = output.bottlenecks.headline.slice(0, 3);
     expect(top.length).toBeGreaterThan(0);
     for (const finding of top) expect(page).toContain(`<strong>${finding.step}</strong> (`);
+    // The tenant's totals are the stored outputs' (the other connection has none yet, and shows none).
+    expect(page).toContain(`<span class="value">${output.sample.items.toLocaleString("en-US")}</span><span class="label">work items</span>`);
+    expect(page).toContain(`<span class="value">${output.sample.open.toLocaleString("en-US")}</span><span class="label">not done yet</span>`);
+    expect(page).toContain(`<span class="value">${output.sample.events.toLocaleString("en-US")}</span><span class="label">events</span>`);
+    expect(page).toContain("<td>not scanned</td><td>demo</td><td>active</td><td>—</td>");
+    expect(page).toContain("No figures yet");
     // Customer and automation waits are not the team's bottleneck, and are not in the headline.
     for (const finding of [...output.bottlenecks.external, ...output.bottlenecks.automation]) expect(page).not.toContain(`<strong>${finding.step}</strong> (`);
   });

@@ -5,12 +5,14 @@ import type { PoolClient } from "../../platform/db/pool.js";
 import { connectionScope, storedScanOutput } from "../../scans/scan-output-store.js";
 import type { WebDeps } from "../deps.js";
 import { headlineFigures, type HeadlineFigures } from "../overview-figures.js";
+import type { ScanOutput } from "../../analysis/scan-output.js";
 import { renderPage, requirePrincipal } from "../page.js";
 import type { RequestState } from "../state.js";
 
 interface TenantOverview {
   tenantName: string;
-  connections: { id: string; provider: string; label: string; status: string; lastScanAt: Date | null; items: number; figures: HeadlineFigures | null }[];
+  /** Items as of the connection's latest scan output; null before its first. */
+  connections: { id: string; provider: string; label: string; status: string; lastScanAt: Date | null; items: number | null; figures: HeadlineFigures | null }[];
   items: number;
   openItems: number;
   events: number;
@@ -32,25 +34,19 @@ export function overviewRoutes(deps: WebDeps): Router<RequestState> {
   return router;
 }
 
+/**
+ * Everything on the overview comes from the tenant's connections and their latest stored
+ * scan outputs: no page view counts a connection's items or events again.
+ */
 async function loadOverview(client: PoolClient): Promise<TenantOverview> {
   const tenant = await client.query<{ name: string }>("SELECT name FROM tenants");
-  const connections = await client.query<{ id: string; provider: string; label: string; status: string; last_scan_at: Date | null; items: number }>(
-    `SELECT c.id, c.provider, c.label, c.status, c.last_scan_at,
-            (SELECT count(*)::int FROM work_items w WHERE w.connection_id = c.id) AS items
-       FROM connections c ORDER BY c.created_at`,
+  const connections = await client.query<{ id: string; provider: string; label: string; status: string; last_scan_at: Date | null }>(
+    "SELECT id, provider, label, status, last_scan_at FROM connections ORDER BY created_at",
   );
-  const totals = await client.query<{ items: number; open_items: number }>(
-    "SELECT count(*)::int AS items, count(*) FILTER (WHERE closed_at IS NULL)::int AS open_items FROM work_items",
-  );
-  const events = await client.query<{ events: number; first_at: Date | null; last_at: Date | null }>(
-    "SELECT count(*)::int AS events, min(occurred_at) AS first_at, max(occurred_at) AS last_at FROM events",
-  );
-  const figures: (HeadlineFigures | null)[] = [];
-  // Read from each connection's stored scan output: the figures are never recomputed for a page.
-  for (const row of connections.rows) {
-    const stored = await storedScanOutput(client, connectionScope(row.id));
-    figures.push(stored ? headlineFigures(stored.output) : null);
-  }
+  const outputs: (ScanOutput | null)[] = [];
+  for (const row of connections.rows) outputs.push((await storedScanOutput(client, connectionScope(row.id)))?.output ?? null);
+  const analysed = outputs.filter((output): output is ScanOutput => output !== null);
+  const total = (of: (output: ScanOutput) => number) => analysed.reduce((sum, output) => sum + of(output), 0);
   return {
     tenantName: tenant.rows[0]?.name ?? "",
     connections: connections.rows.map((row, index) => ({
@@ -59,13 +55,13 @@ async function loadOverview(client: PoolClient): Promise<TenantOverview> {
       label: row.label,
       status: row.status,
       lastScanAt: row.last_scan_at,
-      items: row.items,
-      figures: figures[index]!,
+      items: outputs[index]?.sample.items ?? null,
+      figures: outputs[index] ? headlineFigures(outputs[index]) : null,
     })),
-    items: totals.rows[0]?.items ?? 0,
-    openItems: totals.rows[0]?.open_items ?? 0,
-    events: events.rows[0]?.events ?? 0,
-    firstEventAt: events.rows[0]?.first_at ?? null,
-    lastEventAt: events.rows[0]?.last_at ?? null,
+    items: total((output) => output.sample.items),
+    openItems: total((output) => output.sample.open),
+    events: total((output) => output.sample.events),
+    firstEventAt: analysed.length > 0 ? new Date(Math.min(...analysed.map((output) => output.window.from))) : null,
+    lastEventAt: analysed.length > 0 ? new Date(Math.max(...analysed.map((output) => output.asOf))) : null,
   };
 }
