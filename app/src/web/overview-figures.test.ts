@@ -29,12 +29,34 @@ describe("headline figures", () => {
     expect(figures.throughput.last).toBe(daily.slice(-28).reduce((a, b) => a + b, 0));
     expect(figures.throughput.previous).toBe(daily.slice(-56, -28).reduce((a, b) => a + b, 0));
     expect(figures.throughput.trend.arrow).toBe(figures.throughput.last < figures.throughput.previous ? "↓" : figures.throughput.last > figures.throughput.previous ? "↑" : "→");
-    expect(figures.wip).toBe(2);
-    expect(figures.cycleTime).toEqual({ median: duration(output.cycleTime.cycleMs.p50!), p85: duration(output.cycleTime.cycleMs.p85!), completed: 68 });
+    expect(figures.wip.now).toBe(2);
+    expect(figures.cycleTime).toMatchObject({ median: duration(output.cycleTime.cycleMs.p50!), p85: duration(output.cycleTime.cycleMs.p85!), completed: 68 });
     expect(figures.bottlenecks.map((finding) => finding.step)).toEqual(["In Progress", "To Do"]);
     expect(figures.bottlenecks[0]).toMatchObject({ waitClass: "active work", items: 70 });
     expect(figures.sample).toEqual({ items: 70, completed: 68, thin: false });
     expect(figures.drift).toBeNull();
+  });
+
+  it("compares open items with four weeks ago, and the median cycle time with the four weeks before", () => {
+    // Items 0–69 created on days 0–69; in progress from creation + 2 days, for a day before item 50 and three days from it; the last two never done.
+    const cycleDays = (n: number) => (n < 50 ? 1 : 3);
+    const output = computeScanOutput(log(70, cycleDays), { computedAt: 0 });
+    const figures = headlineFigures(output);
+    // The output is drawn on day 80; four weeks before is the end of day 52.
+    const endOfDay = (day: number) => T0 + (day + 1) * DAY_MS;
+    const openAt = (at: number) => {
+      let open = 0;
+      for (let n = 0; n < 70; n += 1) {
+        const created = T0 + n * DAY_MS;
+        const done = n >= 68 ? Number.POSITIVE_INFINITY : created + (2 + cycleDays(n)) * DAY_MS;
+        if (created < at && done >= at) open += 1;
+      }
+      return open;
+    };
+    const then = openAt(endOfDay(80 - 28));
+    expect(figures.wip.trend).toEqual({ arrow: 2 > then ? "↑" : 2 < then ? "↓" : "→", words: 2 === then ? "as four weeks ago" : `${2 > then ? "up" : "down"} from ${then} items four weeks ago` });
+    // Completed in days 52–80: items 48–67 (cycle 1 day for 48–49, 3 days for 50–67); in days 24–52: items 20–47 (1 day).
+    expect(figures.cycleTime!.trend).toEqual({ arrow: "↑", words: `${duration(DAY_MS)} for items completed in the four weeks before` });
   });
 
   it("marks thin data and leaves out what cannot be said", () => {

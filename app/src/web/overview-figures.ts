@@ -12,8 +12,8 @@ type Trend = { arrow: "↑" | "↓" | "→"; words: string };
 export interface HeadlineFigures {
   sample: { items: number; completed: number; thin: boolean };
   throughput: { last: number; previous: number; trend: Trend };
-  wip: number;
-  cycleTime: { median: string; p85: string; completed: number } | null;
+  wip: { now: number; trend: Trend | null };
+  cycleTime: { median: string; p85: string; completed: number; trend: Trend | null } | null;
   reopenRate: string | null;
   flowEfficiency: string | null;
   bottlenecks: { step: string; waitClass: string; itemDays: string; share: string; items: number; median: string; trend: Trend; thin: boolean }[];
@@ -30,7 +30,7 @@ const WAIT_CLASS_WORDS: Readonly<Record<BottleneckFinding["waitClass"], string>>
 };
 
 export function headlineFigures(output: ScanOutput): HeadlineFigures {
-  const { sample, counts, cycleTime, bottlenecks, drift, flow } = output;
+  const { sample, counts, cycleTime, bottlenecks, drift, flow, asOf } = output;
   const daily = flow.throughput;
   const last = sum(daily.slice(-PERIOD_DAYS));
   const previous = sum(daily.slice(-2 * PERIOD_DAYS, -PERIOD_DAYS));
@@ -38,8 +38,8 @@ export function headlineFigures(output: ScanOutput): HeadlineFigures {
   return {
     sample: { items: sample.items, completed: sample.completed, thin: sample.completed < sample.thinBelow },
     throughput: { last, previous, trend: trendOf(last, previous, "items") },
-    wip: counts.wip,
-    cycleTime: p50 === null || p85 === null ? null : { median: duration(p50), p85: duration(p85), completed: count },
+    wip: { now: counts.wip, trend: wipThen(output) === null ? null : trendOf(counts.wip, wipThen(output)!, "items", "four weeks ago") },
+    cycleTime: p50 === null || p85 === null ? null : { median: duration(p50), p85: duration(p85), completed: count, trend: medianCycleTrend(cycleTime.scatter, asOf) },
     reopenRate: counts.reopenRate === null ? null : percent(counts.reopenRate),
     flowEfficiency: cycleTime.flowEfficiency.overall === null ? null : percent(cycleTime.flowEfficiency.overall),
     bottlenecks: bottlenecks.headline.slice(0, 3).map((finding) => ({
@@ -60,6 +60,41 @@ export function headlineFigures(output: ScanOutput): HeadlineFigures {
   };
 }
 
+/**
+ * Items in a step that is not done at the end of the day four weeks ago, read off the
+ * cumulative flow; null when its days do not reach that far back.
+ */
+function wipThen({ flow, steps }: ScanOutput): number | null {
+  const day = flow.days - 1 - PERIOD_DAYS;
+  if (day < 0) return null;
+  const done = new Set(steps.filter((step) => step.class?.category === "done").map((step) => step.step));
+  return sum(flow.cumulativeFlow.filter((band) => !done.has(band.step)).map((band) => band.counts[day]!));
+}
+
+/**
+ * The median cycle time of the items completed in the last four weeks against the four
+ * before, from the scatter's points; null when the points do not reach back eight weeks
+ * (the scatter keeps the latest completions only) or a period has none.
+ */
+function medianCycleTrend(scatter: ScanOutput["cycleTime"]["scatter"], asOf: number): Trend | null {
+  const currentFrom = asOf - PERIOD_DAYS * DAY_MS;
+  const previousFrom = currentFrom - PERIOD_DAYS * DAY_MS;
+  const complete = scatter.points.length === scatter.of || (scatter.points[0]?.[0] ?? Number.POSITIVE_INFINITY) <= previousFrom;
+  if (!complete) return null;
+  const current = median(scatter.points.filter(([at]) => at > currentFrom && at <= asOf).map(([, cycle]) => cycle));
+  const previous = median(scatter.points.filter(([at]) => at > previousFrom && at <= currentFrom).map(([, cycle]) => cycle));
+  if (current === null || previous === null) return null;
+  const arrow = current > previous ? "↑" : current < previous ? "↓" : "→";
+  return { arrow, words: arrow === "→" ? "as in the four weeks before" : `${duration(previous)} for items completed in the four weeks before` };
+}
+
+/** By nearest rank, as every percentile in the scan output. */
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  values.sort((a, b) => a - b);
+  return values[Math.ceil(values.length / 2) - 1]!;
+}
+
 /** Minutes under an hour, hours under two days, days beyond. */
 export function duration(ms: number): string {
   if (ms < HOUR_MS) return `${Math.round(ms / 60_000)} min`;
@@ -69,11 +104,11 @@ export function duration(ms: number): string {
 
 const percent = (ratio: number): string => `${Math.round(ratio * 100)} %`;
 
-function trendOf(current: number, previous: number, unit: string): Trend {
+function trendOf(current: number, previous: number, unit: string, when = "in the four weeks before"): Trend {
   const rounded = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
-  if (current > previous) return { arrow: "↑", words: `up from ${rounded(previous)} ${unit} in the four weeks before` };
-  if (current < previous) return { arrow: "↓", words: `down from ${rounded(previous)} ${unit} in the four weeks before` };
-  return { arrow: "→", words: `as in the four weeks before` };
+  if (current > previous) return { arrow: "↑", words: `up from ${rounded(previous)} ${unit} ${when}` };
+  if (current < previous) return { arrow: "↓", words: `down from ${rounded(previous)} ${unit} ${when}` };
+  return { arrow: "→", words: `as ${when}` };
 }
 
 const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
