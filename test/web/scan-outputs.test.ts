@@ -166,6 +166,7 @@ describe("the overview", () => {
     expect(page).toContain(`<span class="value">${output.sample.events.toLocaleString("en-US")}</span><span class="label">events</span>`);
     expect(page).toContain("<td>not scanned</td><td>demo</td><td>active</td><td>—</td>");
     expect(page).toContain("No figures yet");
+    expect(page).toContain(`<a href="/connections/${connectionId}/process-map">Process map</a>`);
     // Customer and automation waits are not the team's bottleneck, and are not in the headline.
     for (const finding of [...output.bottlenecks.external, ...output.bottlenecks.automation]) expect(page).not.toContain(`<strong>${finding.step}</strong> (`);
   });
