@@ -3,7 +3,7 @@ import type { LogItem } from "./event-log.js";
 import { NameIds, PairIds } from "./ids.js";
 import type { Lifecycles } from "./lifecycle.js";
 import type { ItemColumns } from "./scope.js";
-import { ITEM_QUALITY_FIELDS, type TraceQuality, type TraceSet, type TraceTable } from "./traces.js";
+import { eventsPerTrace, ITEM_QUALITY_FIELDS, type TraceQuality, type TraceSet, type TraceTable } from "./traces.js";
 
 /** Above any step id: steps are added as scans find them, so pair ids cannot be sized by a count. */
 const STEP_BOUND = 1 << 24;
@@ -92,10 +92,9 @@ export class ItemStore {
     keys.forEach((key, item) => {
       if (store.entries.has(key)) throw new Error(`A log kept across scans needs unique item keys; "${key}" is there twice`);
       store.entries.set(key, item);
-      const slot = shares.traceOf[item]!;
-      store.entrySlot[item] = slot;
-      if (slot >= 0) s.events[slot] = shares.events[item]!;
+      store.entrySlot[item] = shares.traceOf[item]!;
     });
+    s.events.set(eventsPerTrace(shares, items));
     store.entryEvents.set(shares.events);
     store.entryQuality.set(shares.quality);
     Object.assign(store.totals, quality);

@@ -15,7 +15,7 @@ import { windowOf, type ItemColumns, type ScopeFilters, type Window } from "./sc
 import { ScopeTally } from "./scope-tally.js";
 import { THIN_SAMPLE } from "./stats.js";
 import type { AgingStep, StepTime } from "./time-in-status.js";
-import { buildTraces, type ItemShares, type TraceQuality } from "./traces.js";
+import { buildTraces, eventsPerTrace, type TraceQuality } from "./traces.js";
 import type { Variants } from "./variants.js";
 
 export type { ScopeFilters } from "./scope.js";
@@ -97,15 +97,6 @@ export function computeScanOutputs(log: EventLog, settings: AnalysisSettings, sc
     tally.addAll(columns, traces.items.length);
     return drawOutput({ tally, columns, window, asOf, stepSource: log.stepSource, quality, settings, previous });
   });
-}
-
-/** Per traced item, the events its log item had as given. */
-function eventsPerTrace(shares: ItemShares, traced: number): Int32Array {
-  const events = new Int32Array(traced);
-  shares.traceOf.forEach((trace, item) => {
-    if (trace >= 0) events[trace] = shares.events[item]!;
-  });
-  return events;
 }
 
 /** What an output is drawn from: a scope's tally, the columns it counted, and the moment it is drawn at. */

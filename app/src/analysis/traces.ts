@@ -126,6 +126,15 @@ export function buildTraces(log: EventLog): TraceSet {
   return { traces: builder.table(), quality, shares };
 }
 
+/** Per traced item, the events its log item had as given. */
+export function eventsPerTrace(shares: ItemShares, traced: number): Int32Array {
+  const events = new Int32Array(traced);
+  shares.traceOf.forEach((trace, item) => {
+    if (trace >= 0) events[trace] = shares.events[item]!;
+  });
+  return events;
+}
+
 /**
  * Records each item's share of the quality counts as the difference the item made to them:
  * the counting itself stays where the problems are found.

@@ -53,6 +53,7 @@ export async function refreshScanOutput(client: PoolClient, ref: ConnectionRef, 
   const kept = live?.take(ref.connectionId);
   const updated = kept && (await updateKept(client, kept, connection, now));
   const drawn = updated || (await analyseWholeLog(client, ref, connection, now));
+  // The connection's own output comes first; its id tells a later refresh whether it is still the latest.
   const outputIds: string[] = [];
   for (const [index, output] of drawn.outputs.entries()) {
     output.dataQuality.notes.push(...connection.problems);
@@ -62,7 +63,7 @@ export async function refreshScanOutput(client: PoolClient, ref: ConnectionRef, 
     );
     outputIds.push(rows[0]!.id);
   }
-  if (live && drawn.analysis) live.keep(ref.connectionId, { analysis: drawn.analysis, revision: connection.revision, settings: connection.fingerprint, scopes: drawn.scopes, outputIds, previous: drawn.outputs.map(driftBasisOf) });
+  if (live && drawn.analysis) live.keep(ref.connectionId, { analysis: drawn.analysis, revision: connection.revision, settings: connection.fingerprint, scopes: drawn.scopes, outputId: outputIds[0]!, previous: drawn.outputs.map(driftBasisOf) });
   return { output: drawn.outputs[0]!, read: updated ? "changed items" : "whole log" };
 }
 
@@ -107,7 +108,7 @@ async function updateKept(client: PoolClient, kept: KeptAnalysis, connection: Co
 /** The outputs the kept analysis drew last, unless another process has stored newer ones since. */
 async function previousOutputs(client: PoolClient, kept: KeptAnalysis): Promise<(DriftBasis | null)[]> {
   const { rows } = await client.query<{ id: string }>("SELECT id FROM scan_outputs WHERE scope = $1 ORDER BY computed_at DESC LIMIT 1", [kept.scopes[0]]);
-  if (rows[0]?.id === kept.outputIds[0]) return kept.previous;
+  if (rows[0]?.id === kept.outputId) return kept.previous;
   const previous = [];
   for (const scope of kept.scopes) previous.push(await latestScanOutput(client, scope));
   return previous;
@@ -129,8 +130,8 @@ interface KeptAnalysis {
   /** The connection's analysis settings it was made with. */
   settings: string;
   scopes: string[];
-  /** The outputs it last drew, as stored, and what of them drift compares against. */
-  outputIds: string[];
+  /** The id of the connection's output it last stored, and what of its outputs drift compares against. */
+  outputId: string;
   previous: DriftBasis[];
 }
 

@@ -35,10 +35,11 @@ export function headlineFigures(output: ScanOutput): HeadlineFigures {
   const last = sum(daily.slice(-PERIOD_DAYS));
   const previous = sum(daily.slice(-2 * PERIOD_DAYS, -PERIOD_DAYS));
   const { p50, p85, count } = cycleTime.cycleMs;
+  const openBefore = wipThen(output);
   return {
     sample: { items: sample.items, completed: sample.completed, thin: sample.completed < sample.thinBelow },
     throughput: { last, previous, trend: trendOf(last, previous, "items") },
-    wip: { now: counts.wip, trend: wipThen(output) === null ? null : trendOf(counts.wip, wipThen(output)!, "items", "four weeks ago") },
+    wip: { now: counts.wip, trend: openBefore === null ? null : trendOf(counts.wip, openBefore, "items", "four weeks ago") },
     cycleTime: p50 === null || p85 === null ? null : { median: duration(p50), p85: duration(p85), completed: count, trend: medianCycleTrend(cycleTime.scatter, asOf) },
     reopenRate: counts.reopenRate === null ? null : percent(counts.reopenRate),
     flowEfficiency: cycleTime.flowEfficiency.overall === null ? null : percent(cycleTime.flowEfficiency.overall),
