@@ -1,9 +1,7 @@
 import Router from "@koa/router";
-import type { PoolClient } from "../../platform/db/pool.js";
 import { withTenant } from "../../platform/db/tenant.js";
-import { filteredScanOutput } from "../../scans/scan-output-store.js";
 import { parseScanOutputQuery } from "../scan-output-query.js";
-import { requireContainer, storedOutputOf } from "../stored-outputs.js";
+import { loadAnalyticsView } from "../analytics-view.js";
 import { notFound } from "../../platform/errors.js";
 import type { WebDeps } from "../deps.js";
 import { requirePrincipal, uuidParam } from "../page.js";
@@ -37,40 +35,11 @@ export function apiRoutes(deps: WebDeps): Router<RequestState> {
   router.get("/connections/:id/scan-output", async (ctx) => {
     const principal = requirePrincipal(ctx);
     const id = uuidParam(ctx, "id", "connection");
-    const { container, filters } = parseScanOutputQuery(ctx.query);
-    const read = <T>(fn: (client: PoolClient) => Promise<T>) => withTenant(deps.pool, principal.tenantId, fn, "snapshot");
-    if (filters) {
-      ctx.body = await oneFilteredOutputAtATime(() =>
-        read(async (client) => {
-          await requireContainer(client, id, container);
-          const output = await filteredScanOutput(client, id, container === null ? filters : { ...filters, containers: [container] }, new Date());
-          return { connectionId: id, container, filters, scanId: null, computedAt: new Date(output.computedAt), output };
-        }),
-      );
-      return;
-    }
-    ctx.body = await read(async (client) => {
-      const stored = await storedOutputOf(client, id, container);
-      if (!stored) throw notFound("This connection has no scan output yet: it appears once its first scan has finished.");
-      return { connectionId: id, container, filters: null, ...stored };
-    });
+    // Strict here: an API caller is told about an empty or unknown parameter rather than have it ignored.
+    parseScanOutputQuery(ctx.query);
+    const view = await loadAnalyticsView(deps, principal.tenantId, id, ctx.query, []);
+    ctx.body = { connectionId: id, container: view.container, filters: view.filters, scanId: view.scanId, computedAt: view.computedAt, output: view.output };
   });
 
   return router;
-}
-
-/**
- * A filtered output reads the connection's whole log into memory (a million events take
- * some 400 MB for a few seconds): the web process computes one at a time, and further
- * requests wait their turn rather than run it out of memory.
- */
-const oneFilteredOutputAtATime = serially();
-
-function serially(): <T>(work: () => Promise<T>) => Promise<T> {
-  let last: Promise<unknown> = Promise.resolve();
-  return (work) => {
-    const run = last.then(work, work);
-    last = run.catch(() => undefined);
-    return run;
-  };
 }

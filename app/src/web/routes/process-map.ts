@@ -1,12 +1,11 @@
 import Router from "@koa/router";
-import { badRequest, notFound } from "../../platform/errors.js";
-import { withTenant } from "../../platform/db/tenant.js";
+import { badRequest } from "../../platform/errors.js";
+import { analyticsHeader, loadAnalyticsView } from "../analytics-view.js";
 import type { WebDeps } from "../deps.js";
 import { renderPage, requirePrincipal, uuidParam } from "../page.js";
 import { DEFAULT_STEPS, MAX_STEPS, processMapDot, processMapSvg, type MapView } from "../process-map-graph.js";
 import { duration } from "../overview-figures.js";
 import type { RequestState } from "../state.js";
-import { storedOutputOf } from "../stored-outputs.js";
 
 /** The process map page: the latest stored output's map, laid out by Graphviz, with its time in status. */
 export function processMapRoutes(deps: WebDeps): Router<RequestState> {
@@ -15,33 +14,20 @@ export function processMapRoutes(deps: WebDeps): Router<RequestState> {
     const principal = requirePrincipal(ctx);
     const id = uuidParam(ctx, "id", "connection");
     const view = mapViewOf(ctx.query);
-    const container = typeof ctx.query.container === "string" && ctx.query.container !== "" ? ctx.query.container : null;
-    const { label, stored } = await withTenant(
-      deps.pool,
-      principal.tenantId,
-      async (client) => {
-        const stored = await storedOutputOf(client, id, container);
-        const { rows } = await client.query<{ label: string }>("SELECT label FROM connections WHERE id = $1", [id]);
-        return { label: rows[0]!.label, stored };
-      },
-      "snapshot",
-    );
-    if (!stored) throw notFound("This connection has no process map yet: it appears once its first scan has finished.");
-    const { processMap, timeInStatus } = stored.output;
-    const classes = new Map(stored.output.steps.map((step) => [step.step, step.class]));
+    const analytics = await loadAnalyticsView(deps, principal.tenantId, id, ctx.query, VIEW_PARAMS);
+    const { processMap, timeInStatus } = analytics.output;
+    const classes = new Map(analytics.output.steps.map((step) => [step.step, step.class]));
     const svg = await processMapSvg(processMapDot(processMap, classes, view));
     const shown = new Set(processMap.steps.slice(0, view.steps).map((step) => step.step));
     renderPage(ctx, deps.render, "process-map", {
-      title: `Process map — ${label}`,
-      connectionId: id,
-      label,
-      container,
+      title: `Process map — ${analytics.label}`,
+      analytics: analyticsHeader(analytics, "process-map", viewParamsOf(view)),
+      container: analytics.container,
       svg,
       view,
       stepChoices: [6, 12, 20, 40].map((steps) => ({ steps, selected: steps === view.steps })),
       stepsShown: shown.size,
       stepsTotal: processMap.steps.length,
-      computedAt: stored.computedAt,
       steps: timeInStatus
         .filter((step) => shown.has(step.step))
         .map((step) => ({
@@ -57,6 +43,13 @@ export function processMapRoutes(deps: WebDeps): Router<RequestState> {
     });
   });
   return router;
+}
+
+const VIEW_PARAMS = ["steps", "durations"];
+
+/** The view's own parameters, kept when the filters change. */
+function viewParamsOf(view: MapView): Record<string, string> {
+  return view.durations ? { steps: String(view.steps), durations: "on" } : { steps: String(view.steps) };
 }
 
 /** `steps` (how many of the most visited steps, 2 to MAX_STEPS) and `durations=on`; both optional. */
