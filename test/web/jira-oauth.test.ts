@@ -99,7 +99,7 @@ describe("connecting Jira with Atlassian sign-in", () => {
     expect(createHash("sha256").update(verifier).digest("base64url")).toBe(query.get("code_challenge"));
 
     const [row] = await connectionsOf("OAuth One");
-    expect(row!.config).toEqual({ projects: ["EE", "K5"], timeZone: "UTC", apiBaseUrl: `${atlassian.url}/ex/jira/${ACME.cloudId}` });
+    expect(row!.config).toEqual({ projects: ["EE", "K5"], timeZone: "UTC", apiBaseUrl: `${atlassian.url}/ex/jira/${ACME.cloudId}`, siteUrl: ACME.url });
     const secrets = [...tokens.issued, ...atlassian.refreshTokensIssued];
     for (const secret of secrets) expect(row!.credentials).not.toContain(secret);
     const credentials = storedCredentials(row!);

@@ -6,7 +6,7 @@ const DAY_MS = 24 * HOUR_MS;
 /** Throughput compares the last four weeks with the four before, as the bottleneck trend does. */
 const PERIOD_DAYS = 28;
 
-type Trend = { arrow: "↑" | "↓" | "→"; words: string };
+export type Trend = { arrow: "↑" | "↓" | "→"; words: string };
 
 /** A connection's headline figures, read from its stored scan output and written out for the overview. */
 export interface HeadlineFigures {
@@ -16,7 +16,7 @@ export interface HeadlineFigures {
   cycleTime: { median: string; p85: string; completed: number; trend: Trend | null } | null;
   reopenRate: string | null;
   flowEfficiency: string | null;
-  bottlenecks: { step: string; waitClass: string; itemDays: string; share: string; items: number; median: string; trend: Trend; thin: boolean }[];
+  bottlenecks: FindingFigures[];
   drift: { newVariants: number; newLoops: number; moved: { from: string; to: string; change: string }[] } | null;
 }
 
@@ -28,6 +28,35 @@ const WAIT_CLASS_WORDS: Readonly<Record<BottleneckFinding["waitClass"], string>>
   finished: "finished",
   unclassified: "not classified",
 };
+
+/** A bottleneck finding's evidence, written out. */
+export interface FindingFigures {
+  step: string;
+  to: string | null;
+  waitClass: string;
+  itemDays: string;
+  share: string;
+  items: number;
+  visits: number;
+  median: string;
+  trend: Trend;
+  thin: boolean;
+}
+
+export function findingFigures(finding: BottleneckFinding): FindingFigures {
+  return {
+    step: finding.step,
+    to: finding.to,
+    waitClass: WAIT_CLASS_WORDS[finding.waitClass],
+    itemDays: finding.itemDays.toFixed(1),
+    share: percent(finding.share),
+    items: finding.items,
+    visits: finding.visits,
+    median: finding.medianMs === null ? "—" : duration(finding.medianMs),
+    trend: trendOf(finding.trend.current, finding.trend.previous, "item-days", `in the ${finding.trend.periodDays} days before`),
+    thin: finding.thin,
+  };
+}
 
 export function headlineFigures(output: ScanOutput): HeadlineFigures {
   const { sample, counts, cycleTime, bottlenecks, drift, flow, asOf } = output;
@@ -43,16 +72,7 @@ export function headlineFigures(output: ScanOutput): HeadlineFigures {
     cycleTime: p50 === null || p85 === null ? null : { median: duration(p50), p85: duration(p85), completed: count, trend: medianCycleTrend(cycleTime.scatter, asOf) },
     reopenRate: counts.reopenRate === null ? null : percent(counts.reopenRate),
     flowEfficiency: cycleTime.flowEfficiency.overall === null ? null : percent(cycleTime.flowEfficiency.overall),
-    bottlenecks: bottlenecks.headline.slice(0, 3).map((finding) => ({
-      step: finding.step,
-      waitClass: WAIT_CLASS_WORDS[finding.waitClass],
-      itemDays: finding.itemDays.toFixed(1),
-      share: percent(finding.share),
-      items: finding.items,
-      median: finding.medianMs === null ? "—" : duration(finding.medianMs),
-      trend: trendOf(finding.trend.current, finding.trend.previous, "item-days"),
-      thin: finding.thin,
-    })),
+    bottlenecks: bottlenecks.headline.slice(0, 3).map(findingFigures),
     drift: drift && {
       newVariants: drift.newVariants.length,
       newLoops: drift.newLoops.length,

@@ -39,6 +39,8 @@ interface JiraSettings {
   timeZone: string;
   /** Replaces the Atlassian URL (tests, proxies); http(s) only. */
   apiBaseUrl?: string;
+  /** Where people open the site's issues (https://acme.atlassian.net): known from the OAuth sign-in, which names the site by its cloud id. */
+  siteUrl?: string;
 }
 
 export type JiraCredentials =
@@ -223,12 +225,20 @@ export async function verifyCredentials(http: ConnectorHttp): Promise<JiraAccoun
 function parseJiraSettings(raw: unknown): JiraSettings {
   if (!isRecord(raw)) throw invalidSettings("Jira settings need a list of projects, e.g. { \"projects\": [\"PROJ\"] }.");
   const settings: JiraSettings = { projects: parseProjects(raw.projects), timeZone: parseTimeZone(raw.timeZone ?? "UTC") };
-  if (raw.apiBaseUrl !== undefined) settings.apiBaseUrl = parseApiBaseUrl(raw.apiBaseUrl);
+  if (raw.apiBaseUrl !== undefined) settings.apiBaseUrl = parseHttpUrl(raw.apiBaseUrl, "API base URL");
+  if (raw.siteUrl !== undefined) settings.siteUrl = parseHttpUrl(raw.siteUrl, "site URL");
   return settings;
 }
 
-function settingsJson({ projects, timeZone, apiBaseUrl }: JiraSettings): JsonValue {
-  return apiBaseUrl ? { projects, timeZone, apiBaseUrl } : { projects, timeZone };
+function settingsJson({ projects, timeZone, apiBaseUrl, siteUrl }: JiraSettings): JsonValue {
+  return { projects, timeZone, ...(apiBaseUrl && { apiBaseUrl }), ...(siteUrl && { siteUrl }) };
+}
+
+/** The address of an issue for people, e.g. https://acme.atlassian.net/browse/PROJ-12; null when the site's address is not known. */
+export function issueBrowseUrl(settings: JsonValue, credentials: Readonly<Record<string, string>>, issueKey: string): string | null {
+  const parsed = parseJiraCredentials(credentials);
+  const site = parsed.kind === "api_token" ? `https://${parsed.site}.atlassian.net` : parseJiraSettings(settings).siteUrl;
+  return site ? `${site}/browse/${issueKey}` : null;
 }
 
 function parseProjects(raw: unknown): string[] {
@@ -251,10 +261,10 @@ function parseTimeZone(raw: unknown): string {
   }
 }
 
-function parseApiBaseUrl(raw: unknown): string {
+function parseHttpUrl(raw: unknown, what: string): string {
   const url = typeof raw === "string" && URL.canParse(raw) ? new URL(raw) : null;
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.username || url.password || url.search || url.hash) {
-    throw invalidSettings("The API base URL must be a plain http(s) URL, e.g. https://jira.example.com.");
+    throw invalidSettings(`The ${what} must be a plain http(s) URL, e.g. https://jira.example.com.`);
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }

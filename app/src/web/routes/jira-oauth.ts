@@ -132,7 +132,7 @@ export function jiraOAuthRoutes(deps: WebDeps): Router<RequestState> {
 
 /** Creates the connection with its tokens encrypted, and scans it at once. */
 async function connect(ctx: WebContext, deps: WebDeps, principal: Principal, flow: { label: string; projects: string[] }, grant: TokenGrant, site: AtlassianSite): Promise<void> {
-  const settings = jiraConnector.parseSettings({ projects: flow.projects, ...gatewaySettings(deps.config.atlassian.apiUrl, site.cloudId) });
+  const settings = jiraConnector.parseSettings({ projects: flow.projects, siteUrl: site.url, ...gatewaySettings(deps.config.atlassian.apiUrl, site.cloudId) });
   const credentials = oauthCredentials(grant, site.cloudId);
   const connectionId = await withTenant(deps.pool, principal.tenantId, (client) =>
     createConnection(client, deps.vault, principal, { provider: "jira", label: flow.label, settings, credentials }),

@@ -1,0 +1,151 @@
+/**
+ * The bottlenecks page and "Create Jira ticket" from a finding: the page shows the stored
+ * output's ranking with its evidence; the ticket form is pre-filled from aggregates only; a
+ * finding gets one issue however often its forms are sent, and shows that issue afterwards.
+ */
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
+import { AtlassianTokens, startFakeAtlassian, type FakeAtlassian } from "../fakes/atlassian-auth.js";
+import { startFakeJira, type FakeJira } from "../fakes/jira.js";
+import { atlassianEnv, consentWithAtlassian, OAUTH_CLIENT } from "../support/atlassian.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { signUp, startTestWeb, untilScansSettle, type Browser, type TestWeb } from "../support/web.js";
+import { startTestWorkers, type TestWorkers } from "../support/workers.js";
+
+const SITE = { cloudId: "11111111-2222-3333-4444-555555555555", name: "Acme", url: "https://acme.atlassian.net" };
+
+let db: TestDatabase;
+let web: TestWeb;
+let workers: TestWorkers;
+let jira: FakeJira;
+let atlassian: FakeAtlassian;
+let owner: Browser;
+let demoId: string;
+let output: ScanOutput;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const tokens = new AtlassianTokens();
+  jira = await startFakeJira({ auth: { tokens }, issues: [], changelogs: new Map(), statuses: [] });
+  atlassian = await startFakeAtlassian({ tokens, ...OAUTH_CLIENT, sites: [{ ...SITE, jiraUrl: jira.url }] });
+  web = await startTestWeb(db, atlassianEnv(atlassian));
+  workers = startTestWorkers(web, db);
+  owner = await signUp(web, { email: `${randomUUID()}@example.com`, tenantName: "Bottlenecks Co" });
+  await owner.get("/connections");
+  const demo = await owner.post("/connections", { provider: "demo", label: "Demo board" });
+  await untilScansSettle(owner, demo.location!);
+  demoId = demo.location!.split("/").pop()!;
+  const connected = await owner.get((await consentWithAtlassian(owner, { enableCreateTicket: "yes" })).callback);
+  if (connected.status !== 302) throw new Error(`connecting Jira answered ${connected.status}`);
+  await untilScansSettle(owner, connected.location!);
+  for (let tries = 0; tries < 200; tries += 1) {
+    const api = await owner.get(`/api/v1/connections/${demoId}/scan-output`, { accept: "application/json" });
+    if (api.status === 200) {
+      output = (JSON.parse(api.body) as { output: ScanOutput }).output;
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+});
+
+afterAll(async () => {
+  await workers.close();
+  await web.close();
+  await Promise.all([jira.close(), atlassian.close()]);
+  await db.drop();
+});
+
+const issuePosts = () => jira.requests.filter((request) => request.method === "POST" && request.path === "/rest/api/3/issue");
+const decode = (html: string) => html.replace(/&amp;/g, "&").replace(/&#x3D;/g, "=").replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+
+/** The ticket form's fields as the page renders them, with the project chosen. */
+function ticketFields(html: string): Record<string, string> {
+  const value = (name: string) => decode(new RegExp(`name="${name}"[^>]*value="([^"]*)"`).exec(html)?.[1] ?? "");
+  const description = decode(/<textarea name="description"[^>]*>([^<]*)<\/textarea>/.exec(html)?.[1] ?? "");
+  const target = decode(/<option value="([^"]+:EE)"/.exec(html)?.[1] ?? "");
+  return { idempotencyKey: value("idempotencyKey"), finding: value("finding"), summary: value("summary"), description, target, issueType: "Task" };
+}
+
+describe("the bottlenecks page", () => {
+  it("ranks where work waits with the stored output's evidence, and offers a ticket for each finding", async () => {
+    const page = await owner.get(`/connections/${demoId}/bottlenecks`);
+    expect(page.status).toBe(200);
+    const top = output.bottlenecks.headline[0]!;
+    expect(top).toBeDefined();
+    expect(page.body).toContain(`${top.itemDays.toFixed(1)} item-days`);
+    expect(page.body).toContain(`${Math.round(top.share * 100)} %`);
+    const links = page.body.match(/>Create Jira ticket</g) ?? [];
+    const findings = output.bottlenecks.headline.length + output.bottlenecks.transitions.length + output.bottlenecks.external.length + output.bottlenecks.automation.length + output.bottlenecks.unclassified.length;
+    expect(links).toHaveLength(findings);
+  });
+
+  it("pre-fills the ticket from aggregates only: no item key, no person", async () => {
+    const top = output.bottlenecks.headline[0]!;
+    const form = await owner.get(`/connections/${demoId}/bottlenecks/ticket?finding=${encodeURIComponent(top.step)}`);
+    expect(form.status).toBe(200);
+    const fields = ticketFields(form.body);
+    expect(fields.summary).toContain(`“${top.step}”`);
+    expect(fields.description).toContain(`${top.items} items`);
+    expect(fields.description).toContain(`/connections/${demoId}/bottlenecks`);
+    const keys = await db.owner.query<{ external_id: string }>("SELECT external_id FROM work_items WHERE connection_id = $1", [demoId]);
+    const people = await db.owner.query<{ display_name: string }>("SELECT display_name FROM actors WHERE connection_id = $1 AND display_name IS NOT NULL", [demoId]);
+    expect(keys.rows.length).toBeGreaterThan(0);
+    for (const { external_id } of keys.rows) expect(`${fields.summary}\n${fields.description}`).not.toMatch(new RegExp(`\\b${external_id}\\b`));
+    for (const { display_name } of people.rows) expect(fields.description).not.toContain(display_name);
+  });
+
+  it("creates one issue for a finding however often its forms are sent, and shows it on the finding afterwards", async () => {
+    const finding = output.bottlenecks.headline[0]!.step;
+    const formPath = `/connections/${demoId}/bottlenecks/ticket?finding=${encodeURIComponent(finding)}`;
+    const first = ticketFields((await owner.get(formPath)).body);
+    const second = ticketFields((await owner.get(formPath)).body);
+    const before = issuePosts().length;
+    jira.setLatency((request) => (request.path === "/rest/api/3/issue" ? 300 : 0));
+    const answers = await Promise.all([
+      owner.post(`/connections/${demoId}/bottlenecks/ticket`, first),
+      owner.post(`/connections/${demoId}/bottlenecks/ticket`, first),
+      owner.post(`/connections/${demoId}/bottlenecks/ticket`, second),
+    ]).finally(() => jira.setLatency(null));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+    const keys = answers.map((answer) => /<strong>([A-Z]+-\d+)<\/strong>/.exec(answer.body)?.[1]);
+    expect(keys[0]).toMatch(/^EE-\d+$/);
+    expect(new Set(keys).size).toBe(1);
+    const posts = issuePosts().slice(before);
+    expect(posts).toHaveLength(1);
+    expect(posts[0]!.body).toMatchObject({ fields: { project: { key: "EE" }, issuetype: { name: "Task" }, summary: first.summary } });
+    expect(answers[0]!.body).toContain(`href="${SITE.url}/browse/${keys[0]}"`);
+
+    const page = await owner.get(`/connections/${demoId}/bottlenecks`);
+    expect(page.body).toContain(`Ticket <a href="${SITE.url}/browse/${keys[0]}">${keys[0]}</a> created.`);
+    const again = await owner.get(formPath);
+    expect(again.body).toContain("was created for this finding already");
+    expect(again.body).not.toContain('name="idempotencyKey"');
+  });
+
+  it("refuses a form without a project, and keeps what the person wrote", async () => {
+    const finding = output.bottlenecks.headline.at(-1)!.step;
+    const fields = ticketFields((await owner.get(`/connections/${demoId}/bottlenecks/ticket?finding=${encodeURIComponent(finding)}`)).body);
+    const before = issuePosts().length;
+    const refused = await owner.post(`/connections/${demoId}/bottlenecks/ticket`, { ...fields, target: "", summary: "My own words" });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain("Choose the Jira project");
+    expect(refused.body).toContain('value="My own words"');
+    expect(issuePosts()).toHaveLength(before);
+    const unknown = await owner.get(`/connections/${demoId}/bottlenecks/ticket?finding=No%20such%20step`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toContain("not in the latest scan output");
+  });
+
+  it("is closed to another organization: its pages and its ticket form answer not found", async () => {
+    const stranger = await signUp(web, { email: `${randomUUID()}@example.com`, tenantName: "Elsewhere" });
+    const finding = encodeURIComponent(output.bottlenecks.headline[0]!.step);
+    expect((await stranger.get(`/connections/${demoId}/bottlenecks`)).status).toBe(404);
+    expect((await stranger.get(`/connections/${demoId}/bottlenecks/ticket?finding=${finding}`)).status).toBe(404);
+    await stranger.get("/overview");
+    const before = issuePosts().length;
+    const forged = await stranger.post(`/connections/${demoId}/bottlenecks/ticket`, { idempotencyKey: randomUUID(), finding: decodeURIComponent(finding), target: `${randomUUID()}:EE`, summary: "x", description: "", issueType: "Task" });
+    expect(forged.status).toBe(404);
+    expect(issuePosts()).toHaveLength(before);
+  });
+});
