@@ -187,8 +187,24 @@ describe("the process map page", () => {
     const edges = output.processMap.transitions.filter((edge) => names.has(edge.from) && names.has(edge.to));
     expect(svg.match(/<g id="edge\d+" class="edge">/g)).toHaveLength(edges.length);
     for (const edge of edges) expect(svg).toContain(`>${edge.count.toLocaleString("en-US")}</text>`);
-    // The time-in-status table lists the same steps.
-    for (const step of shown) expect(page.body).toContain(`<tr><td>${step.step}`);
+    // The time-in-status table lists the same steps, and a click on a step's box leads to its row.
+    shown.forEach((step, index) => {
+      expect(page.body).toContain(`<tr id="step-s${index}"><td>${step.step}`);
+      expect(svg).toContain(`xlink:href="#step-s${index}"`);
+    });
+  });
+
+  it("draws only the most frequent moves when asked for fewer paths", async () => {
+    const { output } = (await outputOf(owner)).body;
+    const page = await owner.get(`/connections/${connectionId}/process-map?steps=12&paths=3`);
+    expect(page.status).toBe(200);
+    const svg = svgOf(page.body);
+    const names = new Set(output.processMap.steps.slice(0, 12).map((step) => step.step));
+    const counts = output.processMap.transitions.filter((edge) => names.has(edge.from) && names.has(edge.to)).map((edge) => edge.count).sort((a, b) => b - a);
+    expect(counts.length).toBeGreaterThan(3);
+    const drawn = [...svg.matchAll(/<g id="edge\d+" class="edge">[\s\S]*?>([\d,]+)<\/text>/g)].map((match) => Number(match[1]!.replace(/,/g, "")));
+    expect(drawn.sort((a, b) => b - a)).toEqual(counts.slice(0, 3));
+    expect((await owner.get(`/connections/${connectionId}/process-map?paths=0`)).status).toBe(400);
   });
 
   it("labels the moves with their median and p85 durations when asked, and refuses a view it cannot draw", async () => {

@@ -7,12 +7,15 @@ import { duration } from "./overview-figures.js";
 export interface MapView {
   /** The most visited steps, at most this many. */
   steps: number;
+  /** The most frequent transitions between the shown steps, at most this many; null for all. */
+  paths: number | null;
   /** Label edges with median and p85 durations (coloured by the wait they follow) instead of counts. */
   durations: boolean;
 }
 
 export const DEFAULT_STEPS = 12;
 export const MAX_STEPS = 60;
+export const MAX_PATHS = 500;
 
 /** Edge colours by the kind of wait the edge's source step is: the team's own waits stand out. */
 const WAIT_COLOURS: Readonly<Record<string, string>> = {
@@ -26,19 +29,23 @@ const UNCLASSIFIED_COLOUR = "#7a5af8";
 
 /**
  * The process map in Graphviz's DOT language: the `view.steps` most visited steps, sized by
- * visits, and the transitions between them, as thick as they are frequent. Steps are named
+ * visits, and the `view.paths` most frequent transitions between them, as thick as they are frequent. Steps are named
  * s0, s1, … in the graph, so no name a source sent ends up anywhere but in a quoted label.
  */
 export function processMapDot(map: ProcessMap, classes: ReadonlyMap<string, StepClass | null>, view: MapView): string {
   const shown = map.steps.slice(0, view.steps);
   const idOf = new Map(shown.map((step, index) => [step.step, `s${index}`]));
   const mostVisits = Math.max(1, ...shown.map((step) => step.visits));
-  const edges = map.transitions.filter((edge) => idOf.has(edge.from) && idOf.has(edge.to));
+  const edges = map.transitions
+    .filter((edge) => idOf.has(edge.from) && idOf.has(edge.to))
+    .sort((a, b) => b.count - a.count)
+    .slice(0, view.paths ?? undefined);
   const mostMoves = Math.max(1, ...edges.map((edge) => edge.count));
   const lines = ["digraph process {", '  graph [rankdir=TB, fontname="Helvetica", bgcolor="transparent"];', '  node [shape=box, style="rounded,filled", fillcolor="#eef2fb", color="#2454d6", fontname="Helvetica"];', '  edge [fontname="Helvetica", fontsize=10];'];
   for (const step of shown) {
     const scale = step.visits / mostVisits;
-    lines.push(`  ${idOf.get(step.step)} [label=${quoted(`${step.step}\n${step.visits.toLocaleString("en-US")} stays`)}, penwidth=${(1 + 3 * scale).toFixed(2)}, fontsize=${(11 + 5 * scale).toFixed(1)}];`);
+    // A click on a step opens its time in status below the map.
+    lines.push(`  ${idOf.get(step.step)} [label=${quoted(`${step.step}\n${step.visits.toLocaleString("en-US")} stays`)}, URL="#step-${idOf.get(step.step)}", tooltip=${quoted(`Time in ${step.step}`)}, penwidth=${(1 + 3 * scale).toFixed(2)}, fontsize=${(11 + 5 * scale).toFixed(1)}];`);
   }
   for (const edge of edges) {
     const weight = (0.6 + 5 * (edge.count / mostMoves)).toFixed(2);

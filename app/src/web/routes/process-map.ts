@@ -3,7 +3,7 @@ import { badRequest } from "../../platform/errors.js";
 import { analyticsHeader, loadAnalyticsView } from "../analytics-view.js";
 import type { WebDeps } from "../deps.js";
 import { renderPage, requirePrincipal, uuidParam } from "../page.js";
-import { DEFAULT_STEPS, MAX_STEPS, processMapDot, processMapSvg, type MapView } from "../process-map-graph.js";
+import { DEFAULT_STEPS, MAX_PATHS, MAX_STEPS, processMapDot, processMapSvg, type MapView } from "../process-map-graph.js";
 import { duration } from "../overview-figures.js";
 import type { RequestState } from "../state.js";
 
@@ -18,7 +18,7 @@ export function processMapRoutes(deps: WebDeps): Router<RequestState> {
     const { processMap, timeInStatus } = analytics.output;
     const classes = new Map(analytics.output.steps.map((step) => [step.step, step.class]));
     const svg = await processMapSvg(processMapDot(processMap, classes, view));
-    const shown = new Set(processMap.steps.slice(0, view.steps).map((step) => step.step));
+    const shown = processMap.steps.slice(0, view.steps).map((step) => step.step);
     renderPage(ctx, deps.render, "process-map", {
       title: `Process map — ${analytics.label}`,
       analytics: analyticsHeader(analytics, "process-map", viewParamsOf(view)),
@@ -26,11 +26,13 @@ export function processMapRoutes(deps: WebDeps): Router<RequestState> {
       svg,
       view,
       stepChoices: [6, 12, 20, 40].map((steps) => ({ steps, selected: steps === view.steps })),
-      stepsShown: shown.size,
+      pathChoices: [5, 10, 20, 40].map((paths) => ({ paths, selected: paths === view.paths })),
+      stepsShown: shown.length,
       stepsTotal: processMap.steps.length,
       steps: timeInStatus
-        .filter((step) => shown.has(step.step))
+        .filter((step) => shown.includes(step.step))
         .map((step) => ({
+          anchor: `step-s${shown.indexOf(step.step)}`,
           step: step.step,
           entered: step.entered,
           items: step.items,
@@ -45,20 +47,23 @@ export function processMapRoutes(deps: WebDeps): Router<RequestState> {
   return router;
 }
 
-const VIEW_PARAMS = ["steps", "durations"];
+const VIEW_PARAMS = ["steps", "paths", "durations"];
 
 /** The view's own parameters, kept when the filters change. */
 function viewParamsOf(view: MapView): Record<string, string> {
-  return view.durations ? { steps: String(view.steps), durations: "on" } : { steps: String(view.steps) };
+  return { steps: String(view.steps), ...(view.paths !== null && { paths: String(view.paths) }), ...(view.durations && { durations: "on" }) };
 }
 
-/** `steps` (how many of the most visited steps, 2 to MAX_STEPS) and `durations=on`; both optional. */
+/** `steps` (how many of the most visited steps, 2 to MAX_STEPS), `paths` (how many transitions, or "all") and `durations=on`; all optional. */
 function mapViewOf(query: Record<string, string | string[] | undefined>): MapView {
-  const raw = query.steps;
-  let steps = DEFAULT_STEPS;
-  if (raw !== undefined) {
-    steps = typeof raw === "string" && /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!(steps >= 2 && steps <= MAX_STEPS)) throw badRequest("invalid_view", `"steps" must be a whole number from 2 to ${MAX_STEPS}.`);
-  }
-  return { steps, durations: query.durations === "on" };
+  const steps = wholeNumberOf(query.steps, "steps", 2, MAX_STEPS) ?? DEFAULT_STEPS;
+  const paths = query.paths === "all" || query.paths === "" ? null : wholeNumberOf(query.paths, "paths", 1, MAX_PATHS);
+  return { steps, paths, durations: query.durations === "on" };
+}
+
+function wholeNumberOf(raw: string | string[] | undefined, name: string, least: number, most: number): number | null {
+  if (raw === undefined) return null;
+  const value = typeof raw === "string" && /^\d{1,4}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= least && value <= most)) throw badRequest("invalid_view", `"${name}" must be a whole number from ${least} to ${most}${name === "paths" ? ", or all" : ""}.`);
+  return value;
 }
