@@ -11,6 +11,7 @@ import { requestMetrics } from "./middleware/request-metrics.js";
 import { securityHeaders } from "./middleware/security-headers.js";
 import { apiRoutes } from "./routes/api.js";
 import { bottleneckRoutes } from "./routes/bottlenecks.js";
+import { connectionSettingsRoutes } from "./routes/connection-settings.js";
 import { connectionRoutes } from "./routes/connections.js";
 import { healthRoutes } from "./routes/health.js";
 import { jiraOAuthRoutes } from "./routes/jira-oauth.js";
@@ -45,7 +46,7 @@ export function createWebApp(deps: WebDeps): Koa<RequestState> {
   app.use(authenticate(deps.authenticator));
   app.use(fileUpload([IMPORT_PATH], IMPORT_LIMIT_BYTES));
   app.use(csrfProtection(deps.config.sessionSecret));
-  for (const router of [sessionRoutes(deps), overviewRoutes(deps), securityRoutes(deps), memberRoutes(deps), jiraOAuthRoutes(deps), eventLogRoutes(deps), connectionRoutes(deps), processMapRoutes(deps), bottleneckRoutes(deps), ticketRoutes(deps), apiRoutes(deps)]) {
+  for (const router of [sessionRoutes(deps), overviewRoutes(deps), securityRoutes(deps), memberRoutes(deps), jiraOAuthRoutes(deps), eventLogRoutes(deps), connectionRoutes(deps), connectionSettingsRoutes(deps), processMapRoutes(deps), bottleneckRoutes(deps), ticketRoutes(deps), apiRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));
   }
