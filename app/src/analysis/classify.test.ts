@@ -31,4 +31,10 @@ describe("classifying steps", () => {
   it("leaves a status nothing classifies unclassified rather than guessing", () => {
     expect(createClassifier().classify("Inbox")).toBeNull();
   });
+
+  it("reads a status named like an object's own properties as a name, not as a setting", () => {
+    for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      expect(classifier.classify(name)).toBeNull();
+    }
+  });
 });

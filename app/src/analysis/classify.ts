@@ -70,15 +70,19 @@ export function createClassifier(settings: ClassifierSettings = {}): StepClassif
 }
 
 function classifyStep(step: string, settings: ClassifierSettings): StepClass | null {
-  const override = settings.overrides?.[step];
+  // Own entries only: a step named "constructor" must not find the object's prototype.
+  const override = ownEntry(settings.overrides, step);
   if (override) return { ...override, source: "override" };
   const byName = waitClassByName(step);
   // The name speaks first for waits a provider category cannot express (Jira has no "waiting").
   if (byName && (byName === "external_wait" || byName === "automation_wait")) return withCategory(byName, "name");
-  const provider = settings.providerCategories?.[step];
+  const provider = ownEntry(settings.providerCategories, step);
   if (provider) return withCategory(PROVIDER_WAIT_CLASS[provider], "provider");
   return byName ? withCategory(byName, "name") : null;
 }
+
+const ownEntry = <T>(entries: Readonly<Record<string, T>> | undefined, key: string): T | undefined =>
+  entries !== undefined && Object.hasOwn(entries, key) ? entries[key] : undefined;
 
 const withCategory = (waitClass: WaitClass, source: ClassSource): StepClass => ({ category: CATEGORY_OF[waitClass], waitClass, source });
 
