@@ -2,7 +2,7 @@ import type { Principal } from "../auth/principal.js";
 import { hasRole } from "../auth/principal.js";
 import { recordAudit } from "../platform/audit.js";
 import type { PoolClient } from "../platform/db/pool.js";
-import { forbidden, notFound } from "../platform/errors.js";
+import { badRequest, forbidden, notFound } from "../platform/errors.js";
 import type { Vault } from "../platform/vault.js";
 import type { JsonValue, Provider } from "./connector.js";
 import { eraseCredentials, storeCredentials, type Credentials } from "./credentials.js";
@@ -83,4 +83,25 @@ export async function reconnectConnection(
   await storeCredentials(client, vault, { tenantId: by.tenantId, connectionId }, credentials);
   await client.query("UPDATE connections SET status = 'active', next_scan_at = NULL, connected_as = $2 WHERE id = $1", [connectionId, connectedAs]);
   await recordAudit(client, { tenantId: by.tenantId, actorUserId: by.userId, action: "connection.reconnected", targetType: "connection", targetId: connectionId });
+}
+
+/**
+ * Deletes all of the organization's workflow data in the caller's transaction: every
+ * connection is disconnected with its data deleted (credentials erased, scanning stopped),
+ * then removed, and its scan history, cursors and created-ticket records go with it. Members,
+ * invitations and the audit log stay. Returns how many connections were removed.
+ */
+export async function deleteAllData(client: PoolClient, by: Principal, confirmation: string): Promise<number> {
+  if (by.role !== "owner") throw forbidden("Only an owner can delete all of the organization's data.");
+  const { rows: tenants } = await client.query<{ name: string }>("SELECT name FROM tenants WHERE id = $1", [by.tenantId]);
+  const name = tenants[0]!.name;
+  if (confirmation.trim() !== name) {
+    throw badRequest("confirmation_mismatch", `To confirm, type the organization's name exactly as it is written: ${name}. Nothing was deleted.`);
+  }
+  // Connections are locked before their items are deleted, as a scan's ingest locks them (see 0016_item_revisions.sql).
+  const { rows } = await client.query<{ id: string }>("SELECT id FROM connections WHERE tenant_id = $1 ORDER BY created_at FOR UPDATE", [by.tenantId]);
+  for (const { id } of rows) await disconnectConnection(client, by, id, true);
+  await client.query("DELETE FROM connections WHERE tenant_id = $1", [by.tenantId]);
+  await recordAudit(client, { tenantId: by.tenantId, actorUserId: by.userId, action: "tenant.data_deleted", targetType: "tenant", targetId: by.tenantId, details: { connections: rows.length } });
+  return rows.length;
 }

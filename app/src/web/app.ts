@@ -9,10 +9,12 @@ import { errorPages } from "./middleware/errors.js";
 import { requestLog } from "./middleware/request-log.js";
 import { requestMetrics } from "./middleware/request-metrics.js";
 import { securityHeaders } from "./middleware/security-headers.js";
+import { accountRoutes } from "./routes/account.js";
 import { apiRoutes } from "./routes/api.js";
 import { bottleneckRoutes } from "./routes/bottlenecks.js";
 import { connectionSettingsRoutes } from "./routes/connection-settings.js";
 import { connectionRoutes } from "./routes/connections.js";
+import { dataRoutes } from "./routes/data.js";
 import { healthRoutes } from "./routes/health.js";
 import { jiraOAuthRoutes } from "./routes/jira-oauth.js";
 import { memberRoutes } from "./routes/members.js";
@@ -46,7 +48,7 @@ export function createWebApp(deps: WebDeps): Koa<RequestState> {
   app.use(authenticate(deps.authenticator));
   app.use(fileUpload([IMPORT_PATH], IMPORT_LIMIT_BYTES));
   app.use(csrfProtection(deps.config.sessionSecret));
-  for (const router of [sessionRoutes(deps), overviewRoutes(deps), securityRoutes(deps), memberRoutes(deps), jiraOAuthRoutes(deps), eventLogRoutes(deps), connectionRoutes(deps), connectionSettingsRoutes(deps), processMapRoutes(deps), bottleneckRoutes(deps), ticketRoutes(deps), apiRoutes(deps)]) {
+  for (const router of [sessionRoutes(deps), overviewRoutes(deps), securityRoutes(deps), memberRoutes(deps), accountRoutes(deps), dataRoutes(deps), jiraOAuthRoutes(deps), eventLogRoutes(deps), connectionRoutes(deps), connectionSettingsRoutes(deps), processMapRoutes(deps), bottleneckRoutes(deps), ticketRoutes(deps), apiRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));
   }

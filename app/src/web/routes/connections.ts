@@ -11,6 +11,7 @@ import { withTenant } from "../../platform/db/tenant.js";
 import { AppError, badRequest, notFound } from "../../platform/errors.js";
 import { requestScan } from "../../scans/enqueue.js";
 import { CONNECT_FORMS, connectFormFor } from "../connect-forms.js";
+import { manifestView } from "../connector-manifest.js";
 import type { WebDeps } from "../deps.js";
 import { field } from "../form.js";
 import { renderPage, requirePrincipal, uuidParam, withFormErrors, type WebContext } from "../page.js";
@@ -62,13 +63,7 @@ export function connectionRoutes(deps: WebDeps): Router<RequestState> {
     // failed while the connection still reads as active.
     const details = await withTenant(pool, principal.tenantId, (client) => loadConnection(client, connectionId), "snapshot");
     const connector = deps.connectors.get(details.connection.provider as Connector["provider"]);
-    const manifest = connector
-      ? {
-          requests: connector.manifest.requests.map((request) => ({ method: request.method, path: request.path.source, purpose: request.purpose })),
-          fieldsKept: Object.entries(connector.manifest.fieldsKept).map(([name, why]) => ({ name, why })),
-          fieldsDropped: connector.manifest.fieldsDropped,
-        }
-      : null;
+    const manifest = connector ? manifestView(connector.manifest) : null;
     // A fresh idempotency key per page view: submitting this form twice creates one issue.
     const ticket = details.connection.provider === "jira" && details.active ? { idempotencyKey: randomUUID() } : null;
     // While a scan waits or runs, the page refreshes itself so its progress shows (no script needed).
