@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure the command-line tools the tests drive are installed: nginx (the native
 # topology test), docker-compose (validates the compose file; there is no Docker engine
-# here) and openssl. As root on Debian it installs what is missing from Debian's packages,
-# without starting any service; elsewhere it prints the command to run.
+# here), openssl, and Chromium with a font (the browser tests and their screenshots). As
+# root on Debian it installs what is missing from Debian's packages, without starting any
+# service; elsewhere it prints the command to run.
 #
 #   ops/ensure-tools.sh
 set -euo pipefail
@@ -19,13 +20,17 @@ declare -A package_of=(
   [docker-compose]=docker-compose
   [openssl]=openssl
   [envsubst]=gettext-base
+  [chromium]=chromium
 )
+# Chromium installed without recommends may bring no font, and pages would render as boxes.
+font=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 missing=()
 for command in "${!package_of[@]}"; do
   # nginx lives in /usr/sbin, which a non-root PATH may lack.
   have "$command" || [[ -x /usr/sbin/$command ]] || missing+=("${package_of[$command]}")
 done
+[[ -f $font ]] || missing+=(fonts-dejavu-core)
 ((${#missing[@]} == 0)) && exit 0
 
 if [[ $(id -u) -ne 0 || ! -f /etc/debian_version ]] || ! have apt-get; then
