@@ -159,14 +159,18 @@ async function loadConnection(client: PoolClient, connectionId: string) {
     lastScanAt: Date | null;
     scanEveryMinutes: number;
     connectedAs: string | null;
-    items: number;
-    events: number;
+    /** Null until the connection's first analysis. */
+    items: number | null;
+    events: number | null;
     config: unknown;
   }>(
     `SELECT c.id, c.provider, c.label, c.status, c.last_scan_at AS "lastScanAt", c.scan_every_minutes AS "scanEveryMinutes", c.connected_as AS "connectedAs", c.config,
-            (SELECT count(*)::int FROM work_items w WHERE w.connection_id = c.id) AS items,
-            (SELECT count(*)::int FROM events e WHERE e.connection_id = c.id) AS events
-       FROM connections c WHERE c.id = $1`,
+            s.items, s.events
+       FROM connections c
+       -- The latest analysis's counts: counting a large connection's rows would take most of a second.
+       LEFT JOIN LATERAL (SELECT (o.output #>> '{sample,items}')::int AS items, (o.output #>> '{sample,events}')::int AS events
+                            FROM scan_outputs o WHERE o.scope = 'connection:' || c.id ORDER BY o.computed_at DESC LIMIT 1) s ON true
+      WHERE c.id = $1`,
     [connectionId],
   );
   if (!rows[0]) throw notFound("There is no connection with that id.");
