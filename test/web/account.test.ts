@@ -131,6 +131,19 @@ describe("the account page", () => {
     expect(rows).toEqual([{ details: { name: "Zone Company", timeZone: "Europe/Berlin" } }]);
   });
 
+  it("shows dates in the organization's time zone", async () => {
+    const owner = await signUp(web, { email: uniqueEmail("zone-dates"), tenantName: "Dated Co" });
+    const invited = uniqueEmail("zone-invitee");
+    await invite(owner, invited);
+    // Half past eleven at night in UTC is already the next day in Berlin.
+    await db.owner.query("UPDATE invitations SET expires_at = '2027-01-01T23:30:00Z' WHERE email = $1", [invited]);
+    const expiry = async () => /<td>[^<]*<\/td><td>member<\/td><td>(\d{4}-\d{2}-\d{2})<\/td>/.exec((await owner.get("/members")).body)?.[1];
+    expect(await expiry()).toBe("2027-01-01");
+    await owner.get("/account");
+    expect((await owner.post("/account/organization", { name: "Dated Co", timeZone: "Europe/Berlin" })).status).toBe(302);
+    expect(await expiry()).toBe("2027-01-02");
+  });
+
   it("keeps members and admins from changing the organization's name or time zone", async () => {
     const owner = await signUp(web, { email: uniqueEmail("org-owner"), tenantName: "Guarded Co" });
     const member = await joinAsNewMember(web, await invite(owner, uniqueEmail("org-member")), "Mia Member");

@@ -9,6 +9,7 @@ import { errorPages } from "./middleware/errors.js";
 import { requestLog } from "./middleware/request-log.js";
 import { requestMetrics } from "./middleware/request-metrics.js";
 import { securityHeaders } from "./middleware/security-headers.js";
+import { tenantTimeZones } from "./middleware/tenant-time-zone.js";
 import { accountRoutes } from "./routes/account.js";
 import { apiRoutes } from "./routes/api.js";
 import { bottleneckRoutes } from "./routes/bottlenecks.js";
@@ -46,6 +47,7 @@ export function createWebApp(deps: WebDeps): Koa<RequestState> {
   app.use(healthRoutes(deps).routes());
   app.use(bodyParser({ enableTypes: ["json", "form"], jsonLimit: BODY_LIMIT, formLimit: BODY_LIMIT, jsonStrict: true }));
   app.use(authenticate(deps.authenticator));
+  app.use(tenantTimeZones(deps.pool));
   app.use(fileUpload([IMPORT_PATH], IMPORT_LIMIT_BYTES));
   app.use(csrfProtection(deps.config.sessionSecret));
   for (const router of [sessionRoutes(deps), overviewRoutes(deps), securityRoutes(deps), memberRoutes(deps), accountRoutes(deps), dataRoutes(deps), jiraOAuthRoutes(deps), eventLogRoutes(deps), connectionRoutes(deps), connectionSettingsRoutes(deps), processMapRoutes(deps), bottleneckRoutes(deps), ticketRoutes(deps), apiRoutes(deps)]) {

@@ -11,7 +11,7 @@ export type WebContext = ParameterizedContext<RequestState>;
 export function renderPage(ctx: WebContext, render: Renderer, page: string, data: Record<string, unknown>, status = 200): void {
   ctx.status = status;
   ctx.type = "html";
-  ctx.body = render(page, { ...data, principal: ctx.state.principal, csrfToken: ctx.state.csrfToken });
+  ctx.body = render(page, { ...data, principal: ctx.state.principal, csrfToken: ctx.state.csrfToken, timeZone: ctx.state.timeZone ?? "UTC" });
 }
 
 export function requirePrincipal(ctx: WebContext): Principal {

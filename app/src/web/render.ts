@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
+import { localDate, localDateTime } from "./local-time.js";
 import { assetUrl } from "./static-files.js";
 
 const VIEWS = fileURLToPath(new URL("./views", import.meta.url));
@@ -12,8 +13,10 @@ export type Renderer = (page: string, data: Record<string, unknown>) => string;
 export function createRenderer(): Renderer {
   const handlebars = Handlebars.create();
   handlebars.registerHelper("eq", (a: unknown, b: unknown) => a === b);
-  handlebars.registerHelper("date", (value: unknown) => (value instanceof Date ? value.toISOString().slice(0, 10) : ""));
-  handlebars.registerHelper("datetime", (value: unknown) => (value instanceof Date ? `${value.toISOString().slice(0, 16).replace("T", " ")} UTC` : ""));
+  // Dates and times in the zone the page was rendered for (renderPage sets the organization's).
+  const zoneOf = (options: Handlebars.HelperOptions): string => (options.data as { root?: { timeZone?: string } }).root?.timeZone ?? "UTC";
+  handlebars.registerHelper("date", (value: unknown, options: Handlebars.HelperOptions) => (value instanceof Date ? localDate(value, zoneOf(options)) : ""));
+  handlebars.registerHelper("datetime", (value: unknown, options: Handlebars.HelperOptions) => (value instanceof Date ? localDateTime(value, zoneOf(options)) : ""));
   handlebars.registerHelper("iso", (value: unknown) => (value instanceof Date ? value.toISOString() : ""));
   handlebars.registerHelper("number", (value: unknown) => (typeof value === "number" ? value.toLocaleString("en-US") : String(value ?? "")));
   // {{asset "app.css"}}: the fingerprinted URL browsers may cache for good; a misspelt name fails the page rather than shipping a broken link.

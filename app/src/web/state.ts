@@ -7,6 +7,8 @@ export interface RequestState {
   log: Logger;
   /** Set by authenticate; absent for anonymous requests. */
   principal?: Principal;
+  /** IANA zone pages show times in: the organization's once signed in. */
+  timeZone: string;
   /** True when the credentials came in an Authorization header (not ambient cookies). */
   bearerAuthenticated: boolean;
   csrfToken: string;
