@@ -120,3 +120,25 @@ describe("bad input", () => {
     expect(efficiency.overall).toBeCloseTo((2 + 5) / (3 + 9), 12);
   });
 });
+
+describe("a window that ends before the log does", () => {
+  it("counts work as it stood at the window's end: finished later is still open, in the step it was in", () => {
+    const late = item("LATE-1", day(0), "Done");
+    const events = [move("LATE-1", day(1), "To Do", "In Progress"), move("LATE-1", day(20), "In Progress", "Done")];
+    const log: EventLog = { stepSource: "status", items: [HEALTHY.item, late], events: [...HEALTHY.events, ...events], asOf: day(40) };
+    const atDay10 = computeScanOutput(log, { computedAt: 0, filters: { to: day(10) } });
+    expect(atDay10.sample).toMatchObject({ items: 2, completed: 1, open: 1 });
+    expect(completionDays(atDay10)).toEqual([3]);
+    expect(atDay10.timeInStatus.find((step) => step.step === "In Progress")?.wip).toBe(1);
+    // The whole log still sees both done.
+    expect(computeScanOutput(log, { computedAt: 0 }).sample).toMatchObject({ completed: 2, open: 0 });
+  });
+
+  it("puts an item whose first move came after the window's end in the step that move left", () => {
+    const waiting = item("WAIT-1", day(0), "In Progress");
+    const log: EventLog = { stepSource: "status", items: [HEALTHY.item, waiting], events: [...HEALTHY.events, move("WAIT-1", day(15), "Backlog", "In Progress")], asOf: day(40) };
+    const atDay10 = computeScanOutput(log, { computedAt: 0, filters: { to: day(10) } });
+    expect(atDay10.timeInStatus.find((step) => step.step === "Backlog")?.wip).toBe(1);
+    expect(atDay10.timeInStatus.find((step) => step.step === "In Progress")?.wip ?? 0).toBe(0);
+  });
+});

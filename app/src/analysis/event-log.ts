@@ -53,3 +53,35 @@ export interface EventLog {
 }
 
 export const DAY_MS = 86_400_000;
+
+/**
+ * The log as it stood at `at`: later events left out, and each item's current step and
+ * assignee set back to what its first left-out change moved it from. A window that ends
+ * before the log does must not count work finished after its end.
+ */
+export function logAsOf(log: EventLog, at: number): EventLog {
+  if (at >= log.asOf) return log;
+  const firstLater = new Map<string, { step?: LogEvent; assigned?: LogEvent }>();
+  const events: LogEvent[] = [];
+  for (const event of log.events) {
+    if (event.at <= at) {
+      events.push(event);
+      continue;
+    }
+    const later = firstLater.get(event.item) ?? {};
+    // Events may come in any order: the earliest later change says what held at `at`.
+    if (event.kind === "step" && (!later.step || event.at < later.step.at)) later.step = event;
+    if (event.kind === "assigned" && (!later.assigned || event.at < later.assigned.at)) later.assigned = event;
+    firstLater.set(event.item, later);
+  }
+  const items = log.items.map((item) => {
+    const later = firstLater.get(item.key);
+    if (!later) return item;
+    return {
+      ...item,
+      currentStep: later.step ? (later.step.from ?? item.currentStep) : item.currentStep,
+      currentAssignee: later.assigned ? later.assigned.from : item.currentAssignee,
+    };
+  });
+  return { ...log, items, events, asOf: at };
+}

@@ -4,7 +4,7 @@ import { createClassifier, type ClassifierSettings, type StepClass } from "./cla
 import type { CountsAndRates } from "./counts.js";
 import type { CycleTimes } from "./cycle-time.js";
 import { driftBetween, type Drift, type DriftBasis } from "./drift.js";
-import { DAY_MS, type EventLog, type StepSource } from "./event-log.js";
+import { DAY_MS, logAsOf, type EventLog, type StepSource } from "./event-log.js";
 import type { DailyFlow } from "./flow.js";
 import { forecastOf, type FlowForecast } from "./flow-forecast.js";
 import type { Handoffs } from "./handoffs.js";
@@ -87,7 +87,7 @@ export interface ScopeRequest {
  */
 export function computeScanOutputs(log: EventLog, settings: AnalysisSettings, scopes: readonly ScopeRequest[]): ScanOutput[] {
   const asOf = Math.min(log.asOf, settings.filters?.to ?? Number.POSITIVE_INFINITY);
-  const { traces, quality, shares } = buildTraces(log);
+  const { traces, quality, shares } = buildTraces(logAsOf(log, asOf));
   const lifecycles = lifecyclesOf(traces, log.stepSource, createClassifier(settings.classifier), asOf);
   const columns: ItemColumns = { traces, lifecycles, events: eventsPerTrace(shares, traces.items.length) };
   const clock = createBusinessClock(settings.calendar ?? DEFAULT_CALENDAR);
