@@ -17,6 +17,7 @@ import { connectionSettingsRoutes } from "./routes/connection-settings.js";
 import { connectionRoutes } from "./routes/connections.js";
 import { dataRoutes } from "./routes/data.js";
 import { flowRoutes } from "./routes/flow.js";
+import { forecastRoutes } from "./routes/forecast.js";
 import { healthRoutes } from "./routes/health.js";
 import { jiraOAuthRoutes } from "./routes/jira-oauth.js";
 import { memberRoutes } from "./routes/members.js";
@@ -25,6 +26,7 @@ import { processMapRoutes } from "./routes/process-map.js";
 import { securityRoutes } from "./routes/security.js";
 import { sessionRoutes } from "./routes/session.js";
 import { ticketRoutes } from "./routes/tickets.js";
+import { variantsRoutes } from "./routes/variants.js";
 import type { RequestState } from "./state.js";
 import { staticFiles } from "./static-files.js";
 
@@ -51,7 +53,7 @@ export function createWebApp(deps: WebDeps): Koa<RequestState> {
   app.use(tenantTimeZones(deps.pool));
   app.use(fileUpload([IMPORT_PATH], IMPORT_LIMIT_BYTES));
   app.use(csrfProtection(deps.config.sessionSecret));
-  for (const router of [sessionRoutes(deps), overviewRoutes(deps), securityRoutes(deps), memberRoutes(deps), accountRoutes(deps), dataRoutes(deps), jiraOAuthRoutes(deps), eventLogRoutes(deps), connectionRoutes(deps), connectionSettingsRoutes(deps), processMapRoutes(deps), flowRoutes(deps), bottleneckRoutes(deps), ticketRoutes(deps), apiRoutes(deps)]) {
+  for (const router of [sessionRoutes(deps), overviewRoutes(deps), securityRoutes(deps), memberRoutes(deps), accountRoutes(deps), dataRoutes(deps), jiraOAuthRoutes(deps), eventLogRoutes(deps), connectionRoutes(deps), connectionSettingsRoutes(deps), processMapRoutes(deps), flowRoutes(deps), bottleneckRoutes(deps), variantsRoutes(deps), forecastRoutes(deps), ticketRoutes(deps), apiRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));
   }
