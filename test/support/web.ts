@@ -15,7 +15,7 @@ import { assembleWebDeps } from "../../app/src/web/deps.js";
 import type { TestDatabase } from "./database.js";
 import { REDIS_URL } from "./services.js";
 
-export function testEnv(db: TestDatabase, overrides: Record<string, string> = {}): Record<string, string> {
+export function testEnv(db: Pick<TestDatabase, "runtimeUrl" | "ownerUrl">, overrides: Record<string, string> = {}): Record<string, string> {
   return {
     NODE_ENV: "test",
     PUBLIC_URL: "http://127.0.0.1:3000",
@@ -59,7 +59,7 @@ export interface TestWeb {
 }
 
 /** The real Koa app over real HTTP, against the test database and Redis (keys namespaced per app). */
-export async function startTestWeb(db: TestDatabase, overrides: Record<string, string> = {}): Promise<TestWeb> {
+export async function startTestWeb(db: Pick<TestDatabase, "runtimeUrl" | "ownerUrl">, overrides: Record<string, string> = {}): Promise<TestWeb> {
   const config = loadConfig(testEnv(db, overrides));
   const logs = new LogCapture();
   const log = createLogger({ level: "info", destination: logs });
