@@ -6,6 +6,11 @@ export interface WeekCount {
   weekStart: number;
   arrivals: number;
   completions: number;
+  /** Of the week's completions, those of items reopened at least once. */
+  reopened: number;
+  /** The week's completions' active time and lead time, summed: their flow efficiency is the ratio. */
+  activeMs: number;
+  leadMs: number;
 }
 
 export interface CountsAndRates {
@@ -38,13 +43,22 @@ export class CountsTally {
 
   apply({ traces, lifecycles }: ItemColumns, item: number, sign: number): void {
     const { createdAt, firstAssignee, endAssignee } = traces;
-    const { completedAt, reopens } = lifecycles;
+    const { completedAt, reopens, activeMs, leadMs } = lifecycles;
     this.items += sign;
     if (this.inBounds(createdAt[item]!)) this.week(createdAt[item]!).arrivals += sign;
     if (!Number.isNaN(completedAt[item]!)) {
       this.completed += sign;
       if (reopens[item]! > 0) this.reopened += sign;
-      if (this.inBounds(completedAt[item]!)) this.week(completedAt[item]!).completions += sign;
+      if (this.inBounds(completedAt[item]!)) {
+        const week = this.week(completedAt[item]!);
+        week.completions += sign;
+        if (reopens[item]! > 0) week.reopened += sign;
+        // As the flow efficiency of all completions counts them (cycle-time.ts).
+        if (leadMs[item]! > 0) {
+          week.activeMs += sign * Math.min(activeMs[item]!, leadMs[item]!);
+          week.leadMs += sign * leadMs[item]!;
+        }
+      }
     }
     const assignees = endAssignee[item]! - firstAssignee[item]!;
     if (assignees > 0) this.assigned += sign;
@@ -71,7 +85,7 @@ export class CountsTally {
     const start = weekStartOf(at);
     let entry = this.weeks.get(start);
     if (!entry) {
-      entry = { weekStart: start, arrivals: 0, completions: 0 };
+      entry = { weekStart: start, arrivals: 0, completions: 0, reopened: 0, activeMs: 0, leadMs: 0 };
       this.weeks.set(start, entry);
     }
     return entry;

@@ -59,10 +59,20 @@ describe("headline figures", () => {
     expect(figures.cycleTime!.trend).toEqual({ arrow: "↑", words: `${duration(DAY_MS)} for items completed in the four weeks before` });
   });
 
+  it("compares flow efficiency and the reopen rate of the last four weeks with the four before", () => {
+    // Two days in To Do, then a day in progress before item 50 and three from it: 1/3 and 3/5 of lead time is active.
+    const figures = headlineFigures(computeScanOutput(log(70, (n) => (n < 50 ? 1 : 3)), { computedAt: 0 }));
+    // Weeks start on Mondays (day 0 is one); the output is drawn on day 80, in the week of day 77. Completed in the
+    // weeks of days 56–83: items 51–67, all 3/5; in those of days 28–55: items 25–49 (1/3) and item 50 (3/5): 28 of 80 days.
+    expect(figures.flowEfficiency!.trend).toEqual({ arrow: "↑", words: "60 % in the last four weeks, up from 35 % in the four before" });
+    expect(figures.reopenRate).toEqual({ now: "0 %", trend: { arrow: "→", words: "0 % in the last four weeks, as in the four before" } });
+  });
+
   it("marks thin data and leaves out what cannot be said", () => {
     const figures = headlineFigures(computeScanOutput(log(3, () => 1), { computedAt: 0 }));
     expect(figures.sample.thin).toBe(true);
-    expect(figures.reopenRate).toBe("0 %");
+    expect(figures.reopenRate).toEqual({ now: "0 %", trend: null });
+    expect(figures.flowEfficiency!.trend).toBeNull();
   });
 
   it("writes durations in minutes, hours or days", () => {

@@ -1,4 +1,5 @@
 import type { BottleneckFinding } from "../analysis/bottlenecks.js";
+import { weekStartOf, type WeekCount } from "../analysis/counts.js";
 import type { ScanOutput } from "../analysis/scan-output.js";
 
 const HOUR_MS = 3_600_000;
@@ -14,8 +15,8 @@ export interface HeadlineFigures {
   throughput: { last: number; previous: number; trend: Trend };
   wip: { now: number; trend: Trend | null };
   cycleTime: { median: string; p85: string; completed: number; trend: Trend | null } | null;
-  reopenRate: string | null;
-  flowEfficiency: string | null;
+  reopenRate: { now: string; trend: Trend | null } | null;
+  flowEfficiency: { now: string; trend: Trend | null } | null;
   bottlenecks: FindingFigures[];
   drift: { newVariants: number; newLoops: number; moved: { from: string; to: string; change: string }[] } | null;
 }
@@ -70,8 +71,11 @@ export function headlineFigures(output: ScanOutput): HeadlineFigures {
     throughput: { last, previous, trend: trendOf(last, previous, "items") },
     wip: { now: counts.wip, trend: openBefore === null ? null : trendOf(counts.wip, openBefore, "items", "four weeks ago") },
     cycleTime: p50 === null || p85 === null ? null : { median: duration(p50), p85: duration(p85), completed: count, trend: medianCycleTrend(cycleTime.scatter, asOf) },
-    reopenRate: counts.reopenRate === null ? null : percent(counts.reopenRate),
-    flowEfficiency: cycleTime.flowEfficiency.overall === null ? null : percent(cycleTime.flowEfficiency.overall),
+    reopenRate: counts.reopenRate === null ? null : { now: percent(counts.reopenRate), trend: weeklyRateTrend(counts.weeks, asOf, (week) => [week.reopened, week.completions]) },
+    flowEfficiency:
+      cycleTime.flowEfficiency.overall === null
+        ? null
+        : { now: percent(cycleTime.flowEfficiency.overall), trend: weeklyRateTrend(counts.weeks, asOf, (week) => [week.activeMs, week.leadMs]) },
     bottlenecks: bottlenecks.headline.slice(0, 3).map(findingFigures),
     drift: drift && {
       newVariants: drift.newVariants.length,
@@ -107,6 +111,36 @@ function medianCycleTrend(scatter: ScanOutput["cycleTime"]["scatter"], asOf: num
   if (current === null || previous === null) return null;
   const arrow = current > previous ? "↑" : current < previous ? "↓" : "→";
   return { arrow, words: arrow === "→" ? "as in the four weeks before" : `${duration(previous)} for items completed in the four weeks before` };
+}
+
+const WEEK_MS = 7 * DAY_MS;
+
+/**
+ * A rate of the items completed in the last four weeks (this one included) against the four
+ * before, from the weekly counts; null when a period completed nothing, or the output is from
+ * before the weeks counted these figures.
+ */
+function weeklyRateTrend(weeks: readonly WeekCount[], asOf: number, parts: (week: WeekCount) => [part: number, whole: number]): Trend | null {
+  const currentFrom = weekStartOf(asOf) - 3 * WEEK_MS;
+  const previousFrom = currentFrom - 4 * WEEK_MS;
+  const rateOf = (from: number, to: number): number | null => {
+    let part = 0;
+    let whole = 0;
+    for (const week of weeks) {
+      if (week.weekStart < from || week.weekStart >= to) continue;
+      const [weekPart, weekWhole] = parts(week);
+      part += weekPart;
+      whole += weekWhole;
+    }
+    return whole > 0 && Number.isFinite(part) ? part / whole : null;
+  };
+  const current = rateOf(currentFrom, currentFrom + 4 * WEEK_MS);
+  const previous = rateOf(previousFrom, currentFrom);
+  if (current === null || previous === null) return null;
+  const [now, before] = [Math.round(current * 100), Math.round(previous * 100)];
+  if (now > before) return { arrow: "↑", words: `${now} % in the last four weeks, up from ${before} % in the four before` };
+  if (now < before) return { arrow: "↓", words: `${now} % in the last four weeks, down from ${before} % in the four before` };
+  return { arrow: "→", words: `${now} % in the last four weeks, as in the four before` };
 }
 
 /** By nearest rank, as every percentile in the scan output. */
