@@ -165,6 +165,8 @@ describe("the overview", () => {
     expect(page).toContain(`<span class="value">${output.sample.open.toLocaleString("en-US")}</span><span class="label">not done yet</span>`);
     expect(page).toContain(`<span class="value">${output.sample.events.toLocaleString("en-US")}</span><span class="label">events</span>`);
     expect(page).toContain("<td>not scanned</td><td>demo</td><td>active</td><td>—</td>");
+    // The last scan's outcome, beside when it ran.
+    expect(page).toMatch(/<td>Demo board<\/td><td>demo<\/td><td>active<\/td><td>[\d,]+<\/td><td>\d{4}-\d{2}-\d{2} · succeeded<\/td>/);
     expect(page).toContain("No figures yet");
     expect(page).toContain(`<a href="/connections/${connectionId}/process-map">Process map</a>`);
     // Customer and automation waits are not the team's bottleneck, and are not in the headline.

@@ -12,7 +12,17 @@ import type { RequestState } from "../state.js";
 interface TenantOverview {
   tenantName: string;
   /** Items as of the connection's latest scan output; null before its first. */
-  connections: { id: string; provider: string; label: string; status: string; lastScanAt: Date | null; items: number | null; figures: HeadlineFigures | null }[];
+  connections: {
+    id: string;
+    provider: string;
+    label: string;
+    status: string;
+    lastScanAt: Date | null;
+    /** The latest scan's status and, when it failed, why; null before the first. */
+    lastScan: { status: string; error: string | null } | null;
+    items: number | null;
+    figures: HeadlineFigures | null;
+  }[];
   items: number;
   openItems: number;
   events: number;
@@ -40,8 +50,11 @@ export function overviewRoutes(deps: WebDeps): Router<RequestState> {
  */
 async function loadOverview(client: PoolClient): Promise<TenantOverview> {
   const tenant = await client.query<{ name: string }>("SELECT name FROM tenants");
-  const connections = await client.query<{ id: string; provider: string; label: string; status: string; last_scan_at: Date | null }>(
-    "SELECT id, provider, label, status, last_scan_at FROM connections ORDER BY created_at",
+  const connections = await client.query<{ id: string; provider: string; label: string; status: string; last_scan_at: Date | null; scan_status: string | null; scan_error: string | null }>(
+    `SELECT c.id, c.provider, c.label, c.status, c.last_scan_at, s.status AS scan_status, s.error_message AS scan_error
+       FROM connections c
+       LEFT JOIN LATERAL (SELECT status, error_message FROM scans WHERE connection_id = c.id ORDER BY queued_at DESC LIMIT 1) s ON true
+      ORDER BY c.created_at`,
   );
   const outputs: (ScanOutput | null)[] = [];
   for (const row of connections.rows) outputs.push((await storedScanOutput(client, connectionScope(row.id)))?.output ?? null);
@@ -55,6 +68,7 @@ async function loadOverview(client: PoolClient): Promise<TenantOverview> {
       label: row.label,
       status: row.status,
       lastScanAt: row.last_scan_at,
+      lastScan: row.scan_status === null ? null : { status: row.scan_status, error: row.scan_error },
       items: outputs[index]?.sample.items ?? null,
       figures: outputs[index] ? headlineFigures(outputs[index]) : null,
     })),
