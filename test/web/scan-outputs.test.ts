@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
+import { duration } from "../../app/src/web/overview-figures.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { signUp, startTestWeb, untilScansSettle, type Browser, type TestWeb } from "../support/web.js";
 import { startTestWorkers, type TestWorkers } from "../support/workers.js";
@@ -194,6 +195,10 @@ describe("the process map page", () => {
       expect(page.body).toContain(`<tr id="step-s${index}"><td>${step.step}`);
       expect(svg).toContain(`xlink:href="#step-s${index}"`);
     });
+    // Each row draws how long its stays last, said in words for a screen reader.
+    for (const step of output.timeInStatus.filter((time) => time.dwellMs.p50 !== null && shown.some((node) => node.step === time.step))) {
+      expect(page.body).toContain(`aria-label="Half the stays in ${step.step} within ${duration(step.dwellMs.p50!)}, 85 % within ${duration(step.dwellMs.p85!)}`);
+    }
   });
 
   it("draws only the most frequent moves when asked for fewer paths", async () => {

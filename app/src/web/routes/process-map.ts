@@ -5,6 +5,8 @@ import type { WebDeps } from "../deps.js";
 import { renderPage, requirePrincipal, uuidParam } from "../page.js";
 import { DEFAULT_STEPS, MAX_PATHS, MAX_STEPS, processMapDot, processMapSvg, type MapView } from "../process-map-graph.js";
 import { duration } from "../overview-figures.js";
+import type { StepTime } from "../../analysis/time-in-status.js";
+import { staySpread } from "../charts/stay-spread.js";
 import type { RequestState } from "../state.js";
 
 /** The process map page: the latest stored output's map, laid out by Graphviz, with its time in status. */
@@ -29,22 +31,32 @@ export function processMapRoutes(deps: WebDeps): Router<RequestState> {
       pathChoices: [5, 10, 20, 40].map((paths) => ({ paths, selected: paths === view.paths })),
       stepsShown: shown.length,
       stepsTotal: processMap.steps.length,
-      steps: timeInStatus
-        .filter((step) => shown.includes(step.step))
-        .map((step) => ({
-          anchor: `step-s${shown.indexOf(step.step)}`,
-          step: step.step,
-          entered: step.entered,
-          items: step.items,
-          p50: step.dwellMs.p50 === null ? "—" : duration(step.dwellMs.p50),
-          p85: step.dwellMs.p85 === null ? "—" : duration(step.dwellMs.p85),
-          p95: step.dwellMs.p95 === null ? "—" : duration(step.dwellMs.p95),
-          wip: step.wip,
-          thin: step.thin,
-        })),
+      steps: timeInStatusRows(timeInStatus.filter((step) => shown.includes(step.step)), shown),
     });
   });
   return router;
+}
+
+/** The time-in-status table of the steps shown, each row anchored for a click on its box in the map. */
+function timeInStatusRows(steps: StepTime[], shown: string[]) {
+  const longest = Math.max(0, ...steps.map((step) => step.dwellMs.p95 ?? 0));
+  const written = (ms: number | null) => (ms === null ? "—" : duration(ms));
+  return steps.map((step) => {
+    const { p50, p85, p95 } = step.dwellMs;
+    const spoken = p50 === null ? `No finished stays in ${step.step}` : `Half the stays in ${step.step} within ${written(p50)}, 85 % within ${written(p85)}, 95 % within ${written(p95)}`;
+    return {
+      anchor: `step-s${shown.indexOf(step.step)}`,
+      step: step.step,
+      entered: step.entered,
+      items: step.items,
+      p50: written(p50),
+      p85: written(p85),
+      p95: written(p95),
+      spread: staySpread(step.dwellMs, longest, spoken),
+      wip: step.wip,
+      thin: step.thin,
+    };
+  });
 }
 
 const VIEW_PARAMS = ["steps", "paths", "durations"];
