@@ -58,7 +58,7 @@ export async function loadAnalyticsView(deps: WebDeps, tenantId: string, connect
   const scoped = container === null ? filters : { ...filters, containers: [container] };
   // The stored output's time and the data revision name the log and settings the filtered output is computed from.
   const key = JSON.stringify([tenantId, connectionId, scoped, subject.data_revision, subject.stored.computedAt.getTime()]);
-  const output = await deps.filteredOutputs.get(key, () =>
+  const output = await deps.wholeLogAnalyses.filtered(key, () =>
     read(async (client) => {
       await requireContainer(client, connectionId, container);
       return filteredScanOutput(client, connectionId, scoped, new Date());

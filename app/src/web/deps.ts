@@ -8,7 +8,7 @@ import type { Redis } from "../platform/redis.js";
 import { Vault } from "../platform/vault.js";
 import { queueOptionsFrom, ScanQueues } from "../scans/queue.js";
 import { CONNECTORS, type ConnectorRegistry } from "../scans/registry.js";
-import { FilteredOutputs } from "./filtered-outputs.js";
+import { WholeLogAnalyses } from "./whole-log-analyses.js";
 import { createRenderer, type Renderer } from "./render.js";
 
 /** What the web process hands its routes. */
@@ -25,8 +25,8 @@ export interface WebDeps {
   vault: Vault;
   queues: ScanQueues;
   connectors: ConnectorRegistry;
-  /** Outputs for ad-hoc filters, computed one at a time and kept for repeat views. */
-  filteredOutputs: FilteredOutputs;
+  /** Analyses of whole logs in this process (filtered views, recomputes after a settings change): one at a time. */
+  wholeLogAnalyses: WholeLogAnalyses;
 }
 
 /** The web process's parts, built from its connections; the caller closes `queues`. */
@@ -40,6 +40,6 @@ export function assembleWebDeps(base: { config: Config; log: Logger; pool: Pool;
     vault: Vault.fromSpec(config.vaultKeys),
     queues: new ScanQueues(queueOptionsFrom(config, base.log)),
     connectors: CONNECTORS,
-    filteredOutputs: new FilteredOutputs(),
+    wholeLogAnalyses: new WholeLogAnalyses(),
   };
 }

@@ -53,7 +53,8 @@ export function connectionSettingsRoutes(deps: WebDeps): Router<RequestState> {
     await withFormErrors(
       async () => {
         const change = readSettingsChange(section, submitted);
-        await withTenant(deps.pool, principal.tenantId, (client) => saveSettings(client, deps, principal, connectionId, change), "snapshot-write");
+        // A save may recompute the outputs from the whole log: it waits for the other whole-log analyses.
+        await deps.wholeLogAnalyses.exclusive(() => withTenant(deps.pool, principal.tenantId, (client) => saveSettings(client, deps, principal, connectionId, change), "snapshot-write"));
         ctx.redirect(`/connections/${connectionId}/settings?saved=${section}`);
       },
       (refusal) => showSettings(ctx, deps, connectionId, { error: { section, message: refusal.message }, typed: typedValues(section, submitted) }, refusal.status),

@@ -4,16 +4,24 @@ import type { ScanOutput } from "../analysis/scan-output.js";
 const KEPT = 16;
 
 /**
- * Outputs for filters no stored output has. Computing one reads the connection's whole log
- * into memory (a million events take some 400 MB for a few seconds), so the web process
- * computes one at a time, later requests wait their turn, and requests for the same view
- * share one computation. Keys must name everything the output depends on.
+ * The analyses the web process runs from a connection's whole log: outputs for filters no
+ * stored output has, and the recompute after a settings change. Each reads the whole log into
+ * memory (a million events take some 400 MB for a few seconds), so they run one at a time and
+ * later ones wait their turn. Requests for the same filtered view share one computation, and
+ * the last few are kept; their keys must name everything the output depends on.
  */
-export class FilteredOutputs {
+export class WholeLogAnalyses {
   private readonly kept = new Map<string, Promise<ScanOutput>>();
   private last: Promise<unknown> = Promise.resolve();
 
-  get(key: string, compute: () => Promise<ScanOutput>): Promise<ScanOutput> {
+  /** Runs `work` when the analyses before it have finished. */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.last.then(work, work);
+    this.last = run.catch(() => undefined);
+    return run;
+  }
+
+  filtered(key: string, compute: () => Promise<ScanOutput>): Promise<ScanOutput> {
     const known = this.kept.get(key);
     if (known) {
       // Most recently used last: the first key is the one to let go.
@@ -21,8 +29,7 @@ export class FilteredOutputs {
       this.kept.set(key, known);
       return known;
     }
-    const output = this.last.then(compute, compute);
-    this.last = output.catch(() => undefined);
+    const output = this.exclusive(compute);
     this.kept.set(key, output);
     // A failure is said once, to the requests that shared it; the next request tries again.
     output.catch(() => this.kept.get(key) === output && this.kept.delete(key));
