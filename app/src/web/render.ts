@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
-import { localDate, localDateTime } from "./local-time.js";
+import { localDate, localDateTime } from "../platform/local-time.js";
 import { assetUrl } from "./static-files.js";
 
 const VIEWS = fileURLToPath(new URL("./views", import.meta.url));

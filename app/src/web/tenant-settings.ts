@@ -3,7 +3,7 @@ import type { Principal } from "../auth/principal.js";
 import { recordAudit } from "../platform/audit.js";
 import type { Queryable } from "../platform/db/pool.js";
 import { badRequest, forbidden } from "../platform/errors.js";
-import { canonicalTimeZone } from "./local-time.js";
+import { canonicalTimeZone } from "../platform/local-time.js";
 
 /** What an owner sets for the whole organization. */
 export interface TenantSettings {

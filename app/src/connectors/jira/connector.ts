@@ -1,6 +1,7 @@
 import { badRequest } from "../../platform/errors.js";
 import type { Connector, JsonValue, ScanPage, StatusCategory } from "../connector.js";
 import type { ConnectorHttp } from "../http/client.js";
+import { localMinute } from "../../platform/local-time.js";
 import { jiraManifest } from "./manifest.js";
 import { CHANGELOG_FIELD_IDS, mapIssues, parseJiraTime, SEARCH_FIELDS, type JiraHistory, type JiraIssue } from "./map.js";
 
@@ -106,22 +107,9 @@ async function* scanIssues(http: ConnectorHttp, jql: string, since: Date): Async
 
 /** A bounded JQL query (the search refuses unbounded ones) at the minute precision JQL dates have. */
 export function issuesUpdatedSinceJql(project: string, watermark: Date, timeZone: string): string {
-  return `project = "${project}" AND updated >= "${jqlMinute(watermark, timeZone)}" ORDER BY updated ASC`;
+  return `project = "${project}" AND updated >= "${localMinute(watermark, timeZone)}" ORDER BY updated ASC`;
 }
 
-function jqlMinute(at: Date, timeZone: string): string {
-  const format = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  });
-  const part = Object.fromEntries(format.formatToParts(at).map(({ type, value }) => [type, value]));
-  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}`;
-}
 
 interface SearchPage {
   issues?: JiraIssue[];

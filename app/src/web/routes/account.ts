@@ -9,7 +9,7 @@ import { withTenant } from "../../platform/db/tenant.js";
 import { badRequest, tooManyRequests } from "../../platform/errors.js";
 import type { WebDeps } from "../deps.js";
 import { field } from "../form.js";
-import { knownTimeZones } from "../local-time.js";
+import { knownTimeZones } from "../../platform/local-time.js";
 import { renderPage, requirePrincipal, withFormErrors, type WebContext } from "../page.js";
 import type { RequestState } from "../state.js";
 import { tenantSettings, updateTenantSettings } from "../tenant-settings.js";

@@ -66,8 +66,13 @@ export function localDate(value: Date | number, timeZone: string): string {
   return `${year}-${month}-${day}`;
 }
 
+/** The date and time to the minute in the zone, without naming it: 2026-07-01 14:00. */
+export function localMinute(value: Date | number, timeZone: string): string {
+  const { year, month, day, hour, minute } = partsOf(value, timeZone);
+  return `${year}-${month}-${day} ${hour}:${minute}`;
+}
+
 /** The date and time in the zone, with the zone's abbreviation: 2026-07-01 14:00 GMT+2. */
 export function localDateTime(value: Date | number, timeZone: string): string {
-  const { year, month, day, hour, minute, timeZoneName } = partsOf(value, timeZone);
-  return `${year}-${month}-${day} ${hour}:${minute} ${timeZoneName}`;
+  return `${localMinute(value, timeZone)} ${partsOf(value, timeZone).timeZoneName}`;
 }
