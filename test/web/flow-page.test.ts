@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
 import { duration } from "../../app/src/web/overview-figures.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { Browser, signUp, startTestWeb, untilScansSettle, type TestWeb } from "../support/web.js";
+import { connectAnalysedDemo } from "../support/demo.js";
+import { Browser, signUp, startTestWeb, type TestWeb } from "../support/web.js";
 import { startTestWorkers, type TestWorkers } from "../support/workers.js";
 
 let db: TestDatabase;
@@ -21,16 +22,7 @@ beforeAll(async () => {
   web = await startTestWeb(db);
   workers = startTestWorkers(web, db);
   owner = await signUp(web, { email: "flow@example.com", tenantName: "Flow Co" });
-  await owner.get("/connections");
-  const created = await owner.post("/connections", { provider: "demo", label: "Demo board" });
-  await untilScansSettle(owner, created.location!);
-  connectionId = created.location!.split("/").pop()!;
-  // The analytics step runs after the scan has finished.
-  for (let tries = 0; tries < 200; tries += 1) {
-    const stored = await db.owner.query("SELECT 1 FROM scan_outputs WHERE connection_id = $1", [connectionId]);
-    if (stored.rowCount) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  connectionId = await connectAnalysedDemo(owner, db);
 });
 
 afterAll(async () => {

@@ -8,7 +8,8 @@ import { forecastHowMany, forecastWhen, WEEK_MS } from "../../app/src/analysis/f
 import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
 import { BAR_LENGTH } from "../../app/src/web/charts/bars.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { signUp, startTestWeb, untilScansSettle, type Browser, type TestWeb } from "../support/web.js";
+import { connectAnalysedDemo } from "../support/demo.js";
+import { signUp, startTestWeb, type Browser, type TestWeb } from "../support/web.js";
 import { startTestWorkers, type TestWorkers } from "../support/workers.js";
 
 let db: TestDatabase;
@@ -22,16 +23,7 @@ beforeAll(async () => {
   web = await startTestWeb(db);
   workers = startTestWorkers(web, db);
   owner = await signUp(web, { email: "variants@example.com", tenantName: "Variants Co" });
-  await owner.get("/connections");
-  const created = await owner.post("/connections", { provider: "demo", label: "Demo board" });
-  await untilScansSettle(owner, created.location!);
-  connectionId = created.location!.split("/").pop()!;
-  // The analytics step runs after the scan has finished.
-  for (let tries = 0; tries < 200; tries += 1) {
-    const stored = await db.owner.query("SELECT 1 FROM scan_outputs WHERE connection_id = $1", [connectionId]);
-    if (stored.rowCount) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  connectionId = await connectAnalysedDemo(owner, db);
 });
 
 afterAll(async () => {

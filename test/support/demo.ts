@@ -1,0 +1,20 @@
+import type { TestDatabase } from "./database.js";
+import { untilScansSettle, type Browser } from "./web.js";
+
+/**
+ * Adds demo data through the connections form and waits until its first scan has finished
+ * and the analytics step after it has stored the output (test workers must be running).
+ * Returns the connection's id.
+ */
+export async function connectAnalysedDemo(browser: Browser, db: TestDatabase, label = "Demo board"): Promise<string> {
+  await browser.get("/connections");
+  const created = await browser.post("/connections", { provider: "demo", label });
+  await untilScansSettle(browser, created.location!);
+  const connectionId = created.location!.split("/").pop()!;
+  for (let tries = 0; tries < 200; tries += 1) {
+    const stored = await db.owner.query("SELECT 1 FROM scan_outputs WHERE connection_id = $1", [connectionId]);
+    if (stored.rowCount) return connectionId;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("the demo connection's scan output was not stored");
+}
