@@ -5,10 +5,10 @@ import type { Connector } from "../../connectors/connector.js";
 import type { Credentials } from "../../connectors/credentials.js";
 import { createConnectorHttp } from "../../connectors/http/client.js";
 import { describeFailure } from "../../connectors/http/retry.js";
-import { hasRole } from "../../auth/principal.js";
+import { hasRole, type Principal } from "../../auth/principal.js";
 import type { PoolClient } from "../../platform/db/pool.js";
 import { withTenant } from "../../platform/db/tenant.js";
-import { AppError, badRequest, notFound } from "../../platform/errors.js";
+import { AppError, badRequest, forbidden, notFound } from "../../platform/errors.js";
 import { requestScan } from "../../scans/enqueue.js";
 import { CONNECT_FORMS, connectFormFor } from "../connect-forms.js";
 import { manifestView } from "../connector-manifest.js";
@@ -33,7 +33,7 @@ export function connectionRoutes(deps: WebDeps): Router<RequestState> {
   });
 
   router.post("/connections", async (ctx) => {
-    const principal = requirePrincipal(ctx);
+    const principal = requireAdmin(ctx, "connect tools");
     const form = connectFormFor(field(ctx, "provider"));
     const values = { title: "Connections", forms: CONNECT_FORMS, canManage: true, atlassianSignIn, chosen: form.provider, label: field(ctx, "label") };
     const showAgain = async (refusal: AppError) => {
@@ -73,14 +73,14 @@ export function connectionRoutes(deps: WebDeps): Router<RequestState> {
   });
 
   router.post("/connections/:id/scan", async (ctx) => {
-    const principal = requirePrincipal(ctx);
+    const principal = requireAdmin(ctx, "start a scan");
     const connectionId = connectionIdOf(ctx);
     await requestScan(pool, deps.queues, { tenantId: principal.tenantId, connectionId }, "manual");
     ctx.redirect(`/connections/${connectionId}`);
   });
 
   router.post("/connections/:id/credentials", async (ctx) => {
-    const principal = requirePrincipal(ctx);
+    const principal = requireAdmin(ctx, "reconnect tools");
     const connectionId = connectionIdOf(ctx);
     const details = await withTenant(pool, principal.tenantId, (client) => loadConnection(client, connectionId));
     const provider = details.connection.provider as Connector["provider"];
@@ -115,6 +115,13 @@ function backfillDaysOf(raw: string): number {
   const days = Number(raw);
   if (!Number.isInteger(days) || days < 1 || days > 3650) throw badRequest("invalid_backfill", "History to read must be a whole number of days from 1 to 3650.");
   return days;
+}
+
+/** Refused before the form is read: a member's form must not reach the tool it names. */
+function requireAdmin(ctx: WebContext, what: string): Principal {
+  const principal = requirePrincipal(ctx);
+  if (!hasRole(principal, "admin")) throw forbidden(`Only owners and admins can ${what}.`);
+  return principal;
 }
 
 function connectionIdOf(ctx: WebContext): string {
