@@ -54,6 +54,7 @@ const COMMANDS: Record<string, Command> = {
     run: async (config, args) => (await backupCommands()).runRestoreDrill(config, args),
     services: OWNER_DATABASE,
   },
+  "check-offsite-key": { about: "check that the B2 key can only add backups, never delete or shorten them", run: async (config) => (await backupCommands()).runCheckOffsiteKey(config) },
   migrate: { about: "apply database migrations (uses DATABASE_OWNER_URL)", run: runMigrate },
   "bootstrap-db": { about: "create the database roles and database (uses DATABASE_ADMIN_URL)", run: runBootstrap },
   "prepare-db": { about: "bootstrap-db, then migrate: what a fresh install or an upgrade runs first", run: runPrepareDb },

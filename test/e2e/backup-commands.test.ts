@@ -14,7 +14,7 @@ import { samplesOf, valueOf } from "../support/metrics.js";
 import { freePort } from "../support/net.js";
 import { runTwinflow, startTwinflow } from "../support/process.js";
 import { testEnv } from "../support/web.js";
-import { startFakeB2, type FakeB2 } from "../fakes/b2.js";
+import { DOCUMENTED_CAPABILITIES, startFakeB2, type FakeB2 } from "../fakes/b2.js";
 import { startFakeS3, type FakeS3 } from "../fakes/s3.js";
 
 let db: TestDatabase;
@@ -86,6 +86,23 @@ describe("backup commands", () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain("sizeFloor");
     expect((await runsOf("backup")).at(-1)).toMatchObject({ status: "failed" });
+  }, 60_000);
+
+  it("check-offsite-key: passes a key that can only add, refuses one that could delete, and never prints the key", async () => {
+    const fit = await runTwinflow(["check-offsite-key"], env);
+    expect(fit.code, fit.output).toBe(0);
+    b2.setKey({ capabilities: [...DOCUMENTED_CAPABILITIES, "deleteFiles"] });
+    try {
+      const refused = await runTwinflow(["check-offsite-key"], env);
+      expect(refused.code).toBe(1);
+      expect(refused.output).toMatch(/B2 key \S+ holds deleteFiles/);
+      expect(refused.output).not.toContain(KEY.applicationKey);
+    } finally {
+      b2.setKey({ capabilities: DOCUMENTED_CAPABILITIES });
+    }
+    const unset = await runTwinflow(["check-offsite-key"], { ...env, B2_BUCKET: "" });
+    expect(unset.code).not.toBe(0);
+    expect(unset.output).toContain("B2_BUCKET is not set");
   }, 60_000);
 
   it("the backup service reports the last good runs on its internal port and stops cleanly", async () => {

@@ -14,6 +14,7 @@ import { describeError } from "../../../backup/src/drill-errors.js";
 import type { GoodBackup } from "../../../backup/src/manifest.js";
 import { copyOffsite } from "../../../backup/src/offsite/copy.js";
 import { downloadNewest } from "../../../backup/src/offsite/download.js";
+import { checkOffsiteKey } from "../../../backup/src/offsite/preflight.js";
 import { createOffsiteS3 } from "../../../backup/src/offsite/s3-client.js";
 import { finishRun, startRun, backupStatus } from "../../../backup/src/runs.js";
 import { registerBackupStatus } from "../../../backup/src/status-metrics.js";
@@ -125,6 +126,24 @@ function offsiteSource(config: Config, log: Logger): DrillSource {
 /** `twinflow backup-now`: one backup and its off-site copy; exits non-zero when either failed. */
 export async function runBackupNow(config: Config): Promise<number> {
   return (await withBackupContext(config, "backup-now", backupAndCopy)) ? 0 : 1;
+}
+
+/**
+ * `twinflow check-offsite-key`: whether the B2 key is fit for an append-only copy, asked of
+ * B2 as the copy asks it; provisioning runs it before it enables the schedule. Needs no database.
+ */
+export async function runCheckOffsiteKey(config: Config): Promise<number> {
+  const offsite = config.backup.offsite;
+  if (!offsite) throw new ConfigError(["B2_BUCKET is not set: there is no off-site key to check (docs/backups.md)"]);
+  const log = createLogger({ level: config.logLevel, name: "twinflow-check-offsite-key" });
+  try {
+    await checkOffsiteKey(offsite, { log });
+    return 0;
+  } catch (err) {
+    // The refusal says what the key may do that it must not, or why B2 did not answer.
+    log.error({ err }, "the off-site key cannot be used for an append-only copy");
+    return 1;
+  }
 }
 
 /** `twinflow restore-drill [--from offsite]` */
