@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalTimeZone, knownTimeZones, localDate, localDateTime } from "./local-time.js";
+import { canonicalTimeZone, knownTimeZones, localDate, localDateTime, nextDay, zonedDayStart } from "./local-time.js";
 
 describe("local time", () => {
   it("writes UTC as the rest of the UI does", () => {
@@ -48,5 +48,21 @@ describe("local time", () => {
 
   it("throws for a zone the runtime does not know rather than guessing", () => {
     expect(() => localDate(0, "Mars/Olympus_Mons")).toThrow(RangeError);
+  });
+});
+
+describe("where a day begins in a zone", () => {
+  it("is local midnight: the evening before in UTC east of Greenwich, the morning of west of it", () => {
+    expect(new Date(zonedDayStart("2026-03-01", "Europe/Berlin")).toISOString()).toBe("2026-02-28T23:00:00.000Z");
+    expect(new Date(zonedDayStart("2026-03-01", "America/New_York")).toISOString()).toBe("2026-03-01T05:00:00.000Z");
+    expect(new Date(zonedDayStart("2026-03-01", "Asia/Kolkata")).toISOString()).toBe("2026-02-28T18:30:00.000Z");
+    expect(new Date(zonedDayStart("2026-03-01", "UTC")).toISOString()).toBe("2026-03-01T00:00:00.000Z");
+  });
+
+  it("follows the clocks across a change: a 23-hour day in spring, a 25-hour one in autumn", () => {
+    const spring = zonedDayStart(nextDay("2026-03-29"), "Europe/Berlin") - zonedDayStart("2026-03-29", "Europe/Berlin");
+    const autumn = zonedDayStart(nextDay("2026-10-25"), "Europe/Berlin") - zonedDayStart("2026-10-25", "Europe/Berlin");
+    expect([spring, autumn].map((ms) => ms / 3_600_000)).toEqual([23, 25]);
+    expect(nextDay("2028-02-28")).toBe("2028-02-29");
   });
 });

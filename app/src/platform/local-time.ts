@@ -54,6 +54,27 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 
 type Part = "year" | "month" | "day" | "hour" | "minute" | "timeZoneName";
 
+/** How far the zone's clocks are ahead of UTC at `at` (to the minute). */
+function offsetMs(at: number, timeZone: string): number {
+  const { year, month, day, hour, minute } = partsOf(at, timeZone);
+  return Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute)) - (at - (at % 60_000));
+}
+
+/**
+ * The instant a calendar day (2026-03-01) begins in the zone. The offset is read at the guess
+ * and again at the answer, so a day that starts just after a clock change comes out right.
+ */
+export function zonedDayStart(date: string, timeZone: string): number {
+  const midnightUtc = Date.parse(`${date}T00:00:00Z`);
+  const first = midnightUtc - offsetMs(midnightUtc, timeZone);
+  return midnightUtc - offsetMs(first, timeZone);
+}
+
+/** The calendar day after `date` (both as 2026-03-01). */
+export function nextDay(date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
 function partsOf(value: Date | number, timeZone: string): Record<Part, string> {
   const parts = {} as Record<Part, string>;
   for (const part of formatterFor(timeZone).formatToParts(value)) parts[part.type as Part] = part.value;

@@ -3,12 +3,19 @@ import type { ScopeFilters } from "../analysis/scope.js";
 import type { PoolClient } from "../platform/db/pool.js";
 import { withTenant } from "../platform/db/tenant.js";
 import { notFound } from "../platform/errors.js";
+import { localDate, nextDay, zonedDayStart } from "../platform/local-time.js";
 import { filteredScanOutput } from "../scans/scan-output-store.js";
 import type { WebDeps } from "./deps.js";
 import { parseScanOutputQuery } from "./scan-output-query.js";
 import { requireContainer, storedOutputOf } from "./stored-outputs.js";
 
 type Query = Record<string, string | string[] | undefined>;
+
+/** Who looks: their organization, and the time zone its days are read in. */
+export interface Viewer {
+  tenantId: string;
+  timeZone: string;
+}
 
 /** One analytics page's subject: a connection (or one of its projects), its filters, and the output that answers them. */
 export interface AnalyticsView {
@@ -17,6 +24,8 @@ export interface AnalyticsView {
   provider: string;
   container: string | null;
   filters: ScopeFilters | null;
+  /** Where the viewer reads days: dates in the filters are days there. */
+  timeZone: string;
   /** The filters as a query string ("" or "?…"), for links that keep the view. */
   filterQuery: string;
   output: ScanOutput;
@@ -42,8 +51,9 @@ export type AnalyticsPageName = (typeof ANALYTICS_PAGES)[number]["name"];
  * computed from the whole log (or taken from those the web process keeps). `pageParams`
  * are the page's own parameters (such as the process map's `steps`), not filters.
  */
-export async function loadAnalyticsView(deps: WebDeps, tenantId: string, connectionId: string, query: Query, pageParams: readonly string[]): Promise<AnalyticsView> {
-  const { container, filters } = parseScanOutputQuery(filterParamsOf(query, pageParams));
+export async function loadAnalyticsView(deps: WebDeps, viewer: Viewer, connectionId: string, query: Query, pageParams: readonly string[]): Promise<AnalyticsView> {
+  const { tenantId, timeZone } = viewer;
+  const { container, filters } = parseScanOutputQuery(filterParamsOf(query, pageParams), timeZone);
   const read = <T>(fn: (client: PoolClient) => Promise<T>) => withTenant(deps.pool, tenantId, fn, "snapshot");
   const subject = await read(async (client) => {
     const { rows } = await client.query<{ label: string; provider: string; data_revision: string }>("SELECT label, provider, data_revision FROM connections WHERE id = $1", [connectionId]);
@@ -53,7 +63,7 @@ export async function loadAnalyticsView(deps: WebDeps, tenantId: string, connect
     return { ...rows[0], stored, containers: containersOf(scopes.rows.map((row) => row.scope)) };
   });
   if (!subject.stored) throw notFound("This connection has no scan output yet: it appears once its first scan has finished.");
-  const base = { connectionId, label: subject.label, provider: subject.provider, container, filters, filterQuery: filterQueryOf(container, filters), containers: subject.containers };
+  const base = { connectionId, label: subject.label, provider: subject.provider, container, filters, filterQuery: filterQueryOf(container, filters, timeZone), timeZone, containers: subject.containers };
   if (!filters) return { ...base, output: subject.stored.output, computedAt: subject.stored.computedAt, scanId: subject.stored.scanId };
   const scoped = container === null ? filters : { ...filters, containers: [container] };
   // The stored output's time and the data revision name the log and settings the filtered output is computed from.
@@ -89,12 +99,17 @@ function containersOf(scopes: string[]): string[] {
   return names.sort((a, b) => a.localeCompare(b));
 }
 
-/** The address form of a view's scope and filters: dates as days (UTC) where they are whole days. */
-export function filterQueryOf(container: string | null, filters: ScopeFilters | null): string {
+/** The address form of a view's scope: "" or "?container=…". */
+export function scopeQueryOf(container: string | null): string {
+  return container === null ? "" : `?${new URLSearchParams({ container })}`;
+}
+
+/** The address form of a view's scope and filters: times as days in the zone where they are whole days there. */
+export function filterQueryOf(container: string | null, filters: ScopeFilters | null, timeZone: string): string {
   const params = new URLSearchParams();
   if (container !== null) params.append("container", container);
-  if (filters?.from !== undefined) params.append("from", instantParam(filters.from, 0));
-  if (filters?.to !== undefined) params.append("to", instantParam(filters.to, DAY_MS - 1));
+  if (filters?.from !== undefined) params.append("from", dayOrInstant(filters.from, "start", timeZone));
+  if (filters?.to !== undefined) params.append("to", dayOrInstant(filters.to, "end", timeZone));
   for (const type of filters?.types ?? []) params.append("type", type);
   for (const priority of filters?.priorities ?? []) params.append("priority", priority);
   for (const label of filters?.labels ?? []) params.append("label", label);
@@ -102,17 +117,17 @@ export function filterQueryOf(container: string | null, filters: ScopeFilters | 
   return text === "" ? "" : `?${text}`;
 }
 
-const DAY_MS = 86_400_000;
-
-function instantParam(at: number, offsetInDay: number): string {
-  const iso = new Date(at).toISOString();
-  return (at - offsetInDay) % DAY_MS === 0 ? iso.slice(0, 10) : iso;
+/** A day (2026-03-01) when `at` is where that day starts (or ends) in the zone, else the instant in UTC. */
+function dayOrInstant(at: number, edge: "start" | "end", timeZone: string): string {
+  const day = localDate(at, timeZone);
+  const whole = edge === "start" ? zonedDayStart(day, timeZone) === at : zonedDayStart(nextDay(day), timeZone) - 1 === at;
+  return whole ? day : new Date(at).toISOString();
 }
 
 /** What the analytics header partial shows: where the view is, the page tabs, and the filter form. */
 export function analyticsHeader(view: AnalyticsView, page: AnalyticsPageName, pageParams: Record<string, string> = {}) {
   const { filters } = view;
-  const day = (at: number | undefined) => (at === undefined ? "" : new Date(at).toISOString().slice(0, 10));
+  const day = (at: number | undefined) => (at === undefined ? "" : localDate(at, view.timeZone));
   return {
     connectionId: view.connectionId,
     label: view.label,
@@ -128,7 +143,7 @@ export function analyticsHeader(view: AnalyticsView, page: AnalyticsPageName, pa
       { name: "label", title: "Label", values: filters?.labels ?? [] },
     ],
     filtered: filters !== null,
-    clearHref: `/connections/${view.connectionId}/${page}${filterQueryOf(view.container, null)}`,
+    clearHref: `/connections/${view.connectionId}/${page}${scopeQueryOf(view.container)}`,
     pageParams: Object.entries(pageParams).map(([name, value]) => ({ name, value })),
     /** The scope and filters, for a page's own forms to keep. */
     filterParams: [...new URLSearchParams(view.filterQuery)].map(([name, value]) => ({ name, value })),

@@ -1,5 +1,6 @@
 import type { ScopeFilters } from "../analysis/scope.js";
 import { badRequest } from "../platform/errors.js";
+import { nextDay, zonedDayStart } from "../platform/local-time.js";
 
 /** Which output a request asks for: a connection's, or one of its projects', and with which filters. */
 export interface ScanOutputQuery {
@@ -15,15 +16,14 @@ const MAX_LENGTH = 200;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** A time must carry its offset (Z or ±hh:mm): a bare local time would mean different instants on different servers. */
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
-const DAY_MS = 86_400_000;
 
 /**
  * Reads the query string of a scan output request: `container`, a window (`from`, `to`: a
- * date, which covers that whole day in UTC, or a time with its offset) and any number of
+ * date, which covers that whole day in the organization's time zone, or a time with its offset) and any number of
  * `type`, `priority` and `label` values (an item matches a list when it has any of them).
  * Anything else is refused with a message that says what to fix.
  */
-export function parseScanOutputQuery(query: Record<string, string | string[] | undefined>): ScanOutputQuery {
+export function parseScanOutputQuery(query: Record<string, string | string[] | undefined>, timeZone = "UTC"): ScanOutputQuery {
   for (const name of Object.keys(query)) {
     if (!KNOWN.includes(name)) throw badRequest("invalid_filter", `There is no filter "${name}": use ${KNOWN.join(", ")}.`);
   }
@@ -31,8 +31,8 @@ export function parseScanOutputQuery(query: Record<string, string | string[] | u
   const filters: ScopeFilters = {};
   const from = single(query, "from");
   const to = single(query, "to");
-  if (from !== null) filters.from = instantOf("from", from, "start");
-  if (to !== null) filters.to = instantOf("to", to, "end");
+  if (from !== null) filters.from = instantOf("from", from, "start", timeZone);
+  if (to !== null) filters.to = instantOf("to", to, "end", timeZone);
   if (filters.from !== undefined && filters.to !== undefined && filters.from > filters.to) throw badRequest("invalid_filter", `"from" (${from}) is after "to" (${to}).`);
   for (const [name, field] of Object.entries(LISTS)) {
     const values = listOf(query, name);
@@ -60,14 +60,14 @@ function listOf(query: Record<string, string | string[] | undefined>, name: stri
   return [...new Set(values)];
 }
 
-/** A date's first or last millisecond (UTC), or the instant a time with its offset names. */
-function instantOf(name: string, value: string, end: "start" | "end"): number {
+/** A date's first or last millisecond in the zone, or the instant a time with its offset names. */
+function instantOf(name: string, value: string, end: "start" | "end", timeZone: string): number {
   const hint = `"${name}" must be a date (2026-03-01) or a time with its offset (2026-03-01T09:00:00Z), not "${value}".`;
   // Date.parse takes 2026-02-30 for March 2nd: the date must read back as written.
   const date = value.slice(0, 10);
   const midnight = Date.parse(`${date}T00:00:00Z`);
   if (!(DATE.test(value) || TIME.test(value)) || Number.isNaN(midnight) || new Date(midnight).toISOString().slice(0, 10) !== date) throw badRequest("invalid_filter", hint);
-  if (DATE.test(value)) return end === "start" ? midnight : midnight + DAY_MS - 1;
+  if (DATE.test(value)) return end === "start" ? zonedDayStart(date, timeZone) : zonedDayStart(nextDay(date), timeZone) - 1;
   const at = Date.parse(value);
   if (Number.isNaN(at)) throw badRequest("invalid_filter", hint);
   return at;

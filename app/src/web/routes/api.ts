@@ -36,8 +36,8 @@ export function apiRoutes(deps: WebDeps): Router<RequestState> {
     const principal = requirePrincipal(ctx);
     const id = uuidParam(ctx, "id", "connection");
     // Strict here: an API caller is told about an empty or unknown parameter rather than have it ignored.
-    parseScanOutputQuery(ctx.query);
-    const view = await loadAnalyticsView(deps, principal.tenantId, id, ctx.query, []);
+    parseScanOutputQuery(ctx.query, ctx.state.timeZone);
+    const view = await loadAnalyticsView(deps, { tenantId: principal.tenantId, timeZone: ctx.state.timeZone }, id, ctx.query, []);
     ctx.body = { connectionId: id, container: view.container, filters: view.filters, scanId: view.scanId, computedAt: view.computedAt, output: view.output };
   });
 

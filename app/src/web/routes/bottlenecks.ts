@@ -5,7 +5,7 @@ import type { PoolClient } from "../../platform/db/pool.js";
 import { withTenant } from "../../platform/db/tenant.js";
 import { badRequest, notFound } from "../../platform/errors.js";
 import { isUuid } from "../../platform/ids.js";
-import { analyticsHeader, filterQueryOf, loadAnalyticsView, type AnalyticsView } from "../analytics-view.js";
+import { analyticsHeader, loadAnalyticsView, scopeQueryOf, type AnalyticsView } from "../analytics-view.js";
 import type { WebDeps } from "../deps.js";
 import { field } from "../form.js";
 import { findingFigures } from "../overview-figures.js";
@@ -37,14 +37,14 @@ export function bottleneckRoutes(deps: WebDeps): Router<RequestState> {
 
   router.get("/connections/:id/bottlenecks", async (ctx) => {
     const principal = requirePrincipal(ctx);
-    const analytics = await loadAnalyticsView(deps, principal.tenantId, uuidParam(ctx, "id", "connection"), ctx.query, []);
+    const analytics = await loadAnalyticsView(deps, { tenantId: principal.tenantId, timeZone: ctx.state.timeZone }, uuidParam(ctx, "id", "connection"), ctx.query, []);
     const { targets, tickets } = await withTenant(deps.pool, principal.tenantId, async (client) => ({
       targets: await jiraTargets(client),
       tickets: await findingTickets(client, findingOf(analytics, "")),
     }));
     const { bottlenecks } = analytics.output;
     const ticketHref = (key: string) => {
-      const params = new URLSearchParams(filterQueryOf(analytics.container, null));
+      const params = new URLSearchParams(scopeQueryOf(analytics.container));
       params.set("finding", key);
       return `/connections/${analytics.connectionId}/bottlenecks/ticket?${params}`;
     };
@@ -76,7 +76,7 @@ export function bottleneckRoutes(deps: WebDeps): Router<RequestState> {
   router.post("/connections/:id/bottlenecks/ticket", async (ctx) => {
     const principal = requirePrincipal(ctx);
     const form = await ticketForm(ctx, deps, principal.tenantId, field(ctx, "finding"));
-    const back = { href: `/connections/${form.connectionId}/bottlenecks${filterQueryOf(form.container, null)}`, title: "Back to the bottlenecks" };
+    const back = { href: `/connections/${form.connectionId}/bottlenecks${scopeQueryOf(form.container)}`, title: "Back to the bottlenecks" };
     await withFormErrors(
       async () => {
         const [jiraConnectionId, projectKey] = field(ctx, "target").split(":");
@@ -104,7 +104,7 @@ export function bottleneckRoutes(deps: WebDeps): Router<RequestState> {
 async function ticketForm(ctx: WebContext, deps: WebDeps, tenantId: string, postedKey?: string) {
   const key = postedKey ?? (typeof ctx.query.finding === "string" ? ctx.query.finding : "");
   const container = typeof ctx.query.container === "string" && ctx.query.container !== "" ? ctx.query.container : null;
-  const analytics = await loadAnalyticsView(deps, tenantId, uuidParam(ctx, "id", "connection"), container === null ? {} : { container }, []);
+  const analytics = await loadAnalyticsView(deps, { tenantId, timeZone: ctx.state.timeZone }, uuidParam(ctx, "id", "connection"), container === null ? {} : { container }, []);
   const finding: BottleneckFinding | undefined = findingsByKey(analytics.output.bottlenecks).get(key);
   if (!finding) throw notFound("That finding is not in the latest scan output any more. Open the bottlenecks page again to see the current ones.");
   const ref = findingOf(analytics, key);
@@ -112,7 +112,7 @@ async function ticketForm(ctx: WebContext, deps: WebDeps, tenantId: string, post
     const targets = await jiraTargets(client);
     return { targets, issueTypes: await issueTypesOf(client, targets), ticket: (await findingTickets(client, ref)).get(key) ?? null };
   });
-  const pageUrl = `${deps.config.publicUrl}/connections/${analytics.connectionId}/bottlenecks${filterQueryOf(container, null)}`;
+  const pageUrl = `${deps.config.publicUrl}/connections/${analytics.connectionId}/bottlenecks${scopeQueryOf(container)}`;
   return {
     title: `Create a Jira ticket — ${finding.step}`,
     connectionId: analytics.connectionId,
@@ -127,7 +127,7 @@ async function ticketForm(ctx: WebContext, deps: WebDeps, tenantId: string, post
     draft: ticketDraft(finding, { label: analytics.label, container, pageUrl, computedAt: analytics.computedAt }),
     // A fresh key per form: submitting it twice creates one issue.
     idempotencyKey: randomUUID(),
-    action: `/connections/${analytics.connectionId}/bottlenecks/ticket${filterQueryOf(container, null)}`,
+    action: `/connections/${analytics.connectionId}/bottlenecks/ticket${scopeQueryOf(container)}`,
   };
 }
 

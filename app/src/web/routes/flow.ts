@@ -19,7 +19,7 @@ export function flowRoutes(deps: WebDeps): Router<RequestState> {
   router.get("/connections/:id/flow", async (ctx) => {
     const principal = requirePrincipal(ctx);
     const id = uuidParam(ctx, "id", "connection");
-    const analytics = await loadAnalyticsView(deps, principal.tenantId, id, ctx.query, []);
+    const analytics = await loadAnalyticsView(deps, { tenantId: principal.tenantId, timeZone: ctx.state.timeZone }, id, ctx.query, []);
     renderPage(ctx, deps.render, "flow", { title: `Flow — ${analytics.label}`, analytics: analyticsHeader(analytics, "flow"), ...flowFigures(analytics.output) });
   });
   return router;

@@ -26,7 +26,7 @@ export function forecastRoutes(deps: WebDeps): Router<RequestState> {
     const id = uuidParam(ctx, "id", "connection");
     const days = askableDays(Date.now());
     const question = questionOf(ctx.query, days);
-    const analytics = await loadAnalyticsView(deps, principal.tenantId, id, ctx.query, PAGE_PARAMS);
+    const analytics = await loadAnalyticsView(deps, { tenantId: principal.tenantId, timeZone: ctx.state.timeZone }, id, ctx.query, PAGE_PARAMS);
     const params = pageParamsOf(question);
     const header = analyticsHeader(analytics, "forecast", params);
     // Each question's form keeps the filters and the other question.

@@ -16,7 +16,7 @@ export function processMapRoutes(deps: WebDeps): Router<RequestState> {
     const principal = requirePrincipal(ctx);
     const id = uuidParam(ctx, "id", "connection");
     const view = mapViewOf(ctx.query);
-    const analytics = await loadAnalyticsView(deps, principal.tenantId, id, ctx.query, VIEW_PARAMS);
+    const analytics = await loadAnalyticsView(deps, { tenantId: principal.tenantId, timeZone: ctx.state.timeZone }, id, ctx.query, VIEW_PARAMS);
     const { processMap, timeInStatus } = analytics.output;
     const classes = new Map(analytics.output.steps.map((step) => [step.step, step.class]));
     const svg = await processMapSvg(processMapDot(processMap, classes, view));

@@ -13,7 +13,7 @@ export function variantsRoutes(deps: WebDeps): Router<RequestState> {
   router.get("/connections/:id/variants", async (ctx) => {
     const principal = requirePrincipal(ctx);
     const id = uuidParam(ctx, "id", "connection");
-    const analytics = await loadAnalyticsView(deps, principal.tenantId, id, ctx.query, []);
+    const analytics = await loadAnalyticsView(deps, { tenantId: principal.tenantId, timeZone: ctx.state.timeZone }, id, ctx.query, []);
     const { output } = analytics;
     renderPage(ctx, deps.render, "variants", {
       title: `Variants & rework — ${analytics.label}`,
