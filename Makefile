@@ -5,7 +5,7 @@ SHELL := bash
 .DELETE_ON_ERROR:
 MAKEFLAGS += --no-builtin-rules --no-print-directory
 
-.PHONY: help install init demo test lint build bench clean up down logs compose-check backup restore-drill
+.PHONY: help install init demo test lint build bench clean up down logs compose-check backup restore-drill provision
 
 help: ## List the targets
 	@printf 'TwinFlow: make <target>\n\n'
@@ -76,3 +76,13 @@ compose-check: ## Validate the compose files (base, and with the dev override) w
 	ops/ensure-tools.sh
 	env $(COMPOSE_PLACEHOLDER_SECRETS) docker-compose -f compose/docker-compose.yml --env-file compose/.env.example config -q
 	env $(COMPOSE_PLACEHOLDER_SECRETS) docker-compose -f compose/docker-compose.yml -f compose/docker-compose.dev.yml --env-file compose/.env.example config -q
+
+# Ansible reads ansible/ansible.cfg only when pointed at it from here. The vault password is
+# asked for unless VAULT_PASSWORD_FILE names a file holding it; ANSIBLE_ARGS go to
+# ansible-playbook as they are (--check --diff, -e ansible_user=root for a first run).
+provision: ## Harden a Debian 12 server and deploy TwinFlow (INVENTORY=path, see ansible/README.md)
+	@[[ -n "$(INVENTORY)" ]] || { echo 'make provision needs INVENTORY=path/to/hosts.ini: see ansible/README.md' >&2; exit 1; }
+	@[[ -e "$(INVENTORY)" ]] || { echo 'make provision: $(INVENTORY) does not exist: copy ansible/inventory.example.ini there and edit it' >&2; exit 1; }
+	@command -v ansible-playbook >/dev/null || { echo 'make provision needs Ansible on this machine: sudo apt-get install ansible' >&2; exit 1; }
+	ANSIBLE_CONFIG=ansible/ansible.cfg ansible-playbook -i "$(INVENTORY)" ansible/site.yml \
+	  $(if $(VAULT_PASSWORD_FILE),--vault-password-file "$(VAULT_PASSWORD_FILE)",--ask-vault-pass) $(ANSIBLE_ARGS)
