@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure the command-line tools the tests drive are installed: nginx (the native
 # topology test), docker-compose (validates the compose file; there is no Docker engine
-# here), openssl, and Chromium with a font (the browser tests and their screenshots). As
-# root on Debian it installs what is missing from Debian's packages, without starting any
-# service; elsewhere it prints the command to run.
+# here), openssl, Chromium with a font (the browser tests and their screenshots), and for
+# the playbook test Ansible with its collections, ansible-lint, debootstrap, zstd (the cached
+# root filesystem), the ssh client and ip. As root on Debian it installs what is missing
+# from Debian's packages, without starting any service; elsewhere it prints the command to run.
 #
 #   ops/ensure-tools.sh
 set -euo pipefail
@@ -21,16 +22,25 @@ declare -A package_of=(
   [openssl]=openssl
   [envsubst]=gettext-base
   [chromium]=chromium
+  [ansible-playbook]=ansible
+  [ansible-lint]=ansible-lint
+  [debootstrap]=debootstrap
+  [zstd]=zstd
+  [ssh]=openssh-client
+  [ip]=iproute2
 )
 # Chromium installed without recommends may bring no font, and pages would render as boxes.
 font=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+# ansible-core alone has ansible-playbook but not the chroot connection and ufw module.
+collections=/usr/lib/python3/dist-packages/ansible_collections/community/general
 
 missing=()
 for command in "${!package_of[@]}"; do
-  # nginx lives in /usr/sbin, which a non-root PATH may lack.
+  # nginx, debootstrap and ip live in /usr/sbin, which a non-root PATH may lack.
   have "$command" || [[ -x /usr/sbin/$command ]] || missing+=("${package_of[$command]}")
 done
 [[ -f $font ]] || missing+=(fonts-dejavu-core)
+[[ -d $collections ]] || missing+=(ansible)
 ((${#missing[@]} == 0)) && exit 0
 
 if [[ $(id -u) -ne 0 || ! -f /etc/debian_version ]] || ! have apt-get; then
