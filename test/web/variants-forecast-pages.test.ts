@@ -159,23 +159,25 @@ describe("the forecast page", () => {
 
   it("answers for another number of items and another date, with the analysis' fixed seed", async () => {
     const { forecast, asOf } = await outputOf();
-    const five = forecastWhen(forecast.weeklySamples, 5);
-    if (five.insufficientData) throw new Error("the demo data should be enough for a forecast");
-    const { status, text, html } = await pageOf("forecast", "?items=5");
+    // Many more than are open, so the answer cannot be the open items' one by chance.
+    const many = forecast.whenOpenDone!.items * 20;
+    const forMany = forecastWhen(forecast.weeklySamples, many);
+    if (forMany.insufficientData) throw new Error("the demo data should be enough for a forecast");
+    const { status, text, html } = await pageOf("forecast", `?items=${many}`);
     expect(status).toBe(200);
-    expect(text).toContain("When will 5 items be done?");
-    expect(text).toContain(`85 % likely by ${day(asOf + five.weeks.p85! * WEEK_MS)}`);
-    expect(five.weeks.p85).not.toBe((forecast.whenOpenDone!.result as typeof five).weeks.p85);
+    expect(text).toContain(`When will ${many.toLocaleString("en-US")} items be done?`);
+    expect(text).toContain(`85 % likely by ${day(asOf + forMany.weeks.p85! * WEEK_MS)}`);
+    expect(forMany.weeks.p85).not.toBe((forecast.whenOpenDone!.result as typeof forMany).weeks.p85);
 
     const by = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 60 * 86_400_000;
     const weeks = Math.floor((by + 86_400_000 - asOf) / WEEK_MS);
     const expected = forecastHowMany(forecast.weeklySamples, weeks);
     if (expected.insufficientData) throw new Error("the demo data should be enough for a forecast");
-    const both = await pageOf("forecast", `?items=5&by=${isoDay(by)}`);
+    const both = await pageOf("forecast", `?items=${many}&by=${isoDay(by)}`);
     expect(both.text).toContain(`85 % likely to finish at least ${expected.items.p85.toLocaleString("en-US")} items by ${day(asOf + weeks * WEEK_MS)}`);
     expect(both.text).toContain(`the ${weeksWord(weeks)} from ${day(asOf)}`);
     // Each question's form keeps the other question.
-    expect(both.html).toContain(`<input type="hidden" name="items" value="5">`);
+    expect(both.html).toContain(`<input type="hidden" name="items" value="${many}">`);
     expect(both.html).toContain(`<input type="hidden" name="by" value="${isoDay(by)}">`);
     expect(html).not.toContain(`name="by" value=`);
   });
