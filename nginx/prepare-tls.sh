@@ -1,8 +1,9 @@
 #!/bin/sh
 # Makes sure $NGINX_TLS_DIR holds a certificate (fullchain.pem) and its key (privkey.pem).
-# With neither there it generates a short-lived self-signed pair, so the stack starts; a
-# half-present, mismatched, unreadable or expired pair stops it with one line: nginx would
-# otherwise refuse to start, or serve a certificate browsers reject, less clearly.
+# With neither there it generates a short-lived self-signed pair, so the stack starts, and
+# generates it again when that pair (and only that one: its fingerprint is kept beside it)
+# has a week left. A half-present, mismatched, unreadable or expired pair stops it with one
+# line: nginx would otherwise refuse to start, or serve a certificate browsers reject, less clearly.
 set -eu
 
 fail() {
@@ -16,7 +17,11 @@ cert="$NGINX_TLS_DIR/fullchain.pem"
 key="$NGINX_TLS_DIR/privkey.pem"
 start_over="or remove both $cert and $key to have a self-signed pair generated"
 
-if [ ! -e "$cert" ] && [ ! -e "$key" ]; then
+generated="$NGINX_TLS_DIR/self-signed.sha256"
+fingerprint() { openssl x509 -in "$cert" -noout -fingerprint -sha256 2>/dev/null; }
+
+# Writes a self-signed pair for $TWINFLOW_SERVER_NAME, and notes its fingerprint as ours.
+generate_self_signed() {
   name=${TWINFLOW_SERVER_NAME:-localhost}
   case $name in
     '' | *[!A-Za-z0-9.-]*) fail "TWINFLOW_SERVER_NAME is \"$name\": set it to the host name browsers use, e.g. twinflow.example.com" ;;
@@ -36,7 +41,20 @@ if [ ! -e "$cert" ] && [ ! -e "$key" ]; then
   chmod 644 "$cert.tmp"
   mv "$key.tmp" "$key"
   mv "$cert.tmp" "$cert"
-  echo "nginx: no certificate in $NGINX_TLS_DIR, so generated a self-signed one for $name, valid 30 days (browsers will warn): see docs/operations.md to get one from Let's Encrypt (ACME)" >&2
+  fingerprint >"$generated"
+  chmod 644 "$generated"
+  echo "nginx: $1, so generated a self-signed one for $name, valid 30 days (browsers will warn): see docs/operations.md to get one from Let's Encrypt (ACME)" >&2
+}
+
+if [ ! -e "$cert" ] && [ ! -e "$key" ]; then
+  generate_self_signed "no certificate in $NGINX_TLS_DIR"
+  exit 0
+fi
+
+# Ours, with a week or less left: a server without a domain must not stop after 30 days.
+if [ -e "$cert" ] && [ -e "$generated" ] && [ "$(fingerprint)" = "$(cat "$generated")" ] &&
+  ! openssl x509 -in "$cert" -noout -checkend 604800 >/dev/null 2>&1; then
+  generate_self_signed "the self-signed certificate in $NGINX_TLS_DIR had a week or less left"
   exit 0
 fi
 

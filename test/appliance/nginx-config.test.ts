@@ -386,6 +386,30 @@ describe("prepare-tls.sh", () => {
     expect(line).toContain(keyOf(env));
   });
 
+  it("generates its own self-signed pair again when a week or less is left, and never touches a certificate it did not make", async () => {
+    const fingerprintOf = async (env: Record<string, string>) => new X509Certificate(await readFile(certOf(env))).fingerprint256;
+    const ours = await tlsEnv("twinflow.test");
+    expect((await runNginxScript("prepare-tls.sh", ours)).code).toBe(0);
+    // Three days left on the pair it made (its fingerprint noted as ours), as a month later.
+    await writeShortPair(ours.NGINX_TLS_DIR!, 3);
+    const noted = execFileSync("openssl", ["x509", "-in", certOf(ours), "-noout", "-fingerprint", "-sha256"]).toString();
+    await writeFile(path.join(ours.NGINX_TLS_DIR!, "self-signed.sha256"), noted);
+    const before = await fingerprintOf(ours);
+    const renewed = await runNginxScript("prepare-tls.sh", ours);
+    expect(renewed.code).toBe(0);
+    expect(oneLine(renewed)).toMatch(/had a week or less left, so generated a self-signed one for twinflow\.test/);
+    expect(await fingerprintOf(ours)).not.toBe(before);
+    expect((Date.parse(new X509Certificate(await readFile(certOf(ours))).validTo) - Date.now()) / 86_400_000).toBeGreaterThan(29);
+
+    // The operator's own certificate with three days left is theirs to renew.
+    const theirs = await tlsEnv("twinflow.test");
+    await mkdir(theirs.NGINX_TLS_DIR!);
+    await writeShortPair(theirs.NGINX_TLS_DIR!, 3);
+    const own = await fingerprintOf(theirs);
+    expect(await runNginxScript("prepare-tls.sh", theirs)).toMatchObject({ code: 0, stderr: "" });
+    expect(await fingerprintOf(theirs)).toBe(own);
+  });
+
   it("refuses an expired certificate, in one line naming it", async () => {
     const env = await tlsEnv();
     await writeExpiredPair(env.NGINX_TLS_DIR!);
@@ -405,6 +429,12 @@ describe("prepare-tls.sh", () => {
 });
 
 /** A key and a certificate for it that expired in 2020 (`openssl req` cannot backdate; `openssl ca` can). */
+/** A self-signed pair valid for `days` more days, over whatever is in `tlsDir`. */
+async function writeShortPair(tlsDir: string, days: number): Promise<void> {
+  const [key, cert] = [path.join(tlsDir, "privkey.pem"), path.join(tlsDir, "fullchain.pem")];
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", String(days), "-subj", "/CN=twinflow.test", "-keyout", key, "-out", cert], { stdio: "ignore" });
+}
+
 async function writeExpiredPair(tlsDir: string): Promise<void> {
   await mkdir(tlsDir);
   const work = path.join(path.dirname(tlsDir), "expired-ca");
