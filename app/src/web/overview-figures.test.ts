@@ -33,6 +33,10 @@ describe("headline figures", () => {
     expect(figures.cycleTime).toMatchObject({ median: duration(output.cycleTime.cycleMs.p50!), p85: duration(output.cycleTime.cycleMs.p85!), completed: 68 });
     expect(figures.bottlenecks.map((finding) => finding.step)).toEqual(["In Progress", "To Do"]);
     expect(figures.bottlenecks[0]).toMatchObject({ waitClass: "active work", items: 70 });
+    // Both periods are said, not only the one before.
+    const { current, previous, periodDays } = output.bottlenecks.headline[0]!.trend;
+    const change = current === previous ? "as" : `${current < previous ? "down" : "up"} from ${previous.toFixed(1)}`;
+    expect(figures.bottlenecks[0]!.trend.words).toBe(`${current.toFixed(1)} item-days in the last ${periodDays} days, ${change} in the ${periodDays} before`);
     expect(figures.sample).toEqual({ items: 70, completed: 68, thin: false });
     expect(figures.drift).toBeNull();
   });

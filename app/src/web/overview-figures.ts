@@ -54,9 +54,17 @@ export function findingFigures(finding: BottleneckFinding): FindingFigures {
     items: finding.items,
     visits: finding.visits,
     median: finding.medianMs === null ? "—" : duration(finding.medianMs),
-    trend: trendOf(finding.trend.current, finding.trend.previous, "item-days", `in the ${finding.trend.periodDays} days before`),
+    trend: findingTrend(finding.trend),
     thin: finding.thin,
   };
+}
+
+/** "412.0 item-days in the last 28 days, up from 300.5 in the 28 before": both periods said. */
+function findingTrend({ current, previous, periodDays }: BottleneckFinding["trend"]): Trend {
+  const now = `${current.toFixed(1)} item-days in the last ${periodDays} days`;
+  if (current > previous) return { arrow: "↑", words: `${now}, up from ${previous.toFixed(1)} in the ${periodDays} before` };
+  if (current < previous) return { arrow: "↓", words: `${now}, down from ${previous.toFixed(1)} in the ${periodDays} before` };
+  return { arrow: "→", words: `${now}, as in the ${periodDays} before` };
 }
 
 export function headlineFigures(output: ScanOutput): HeadlineFigures {

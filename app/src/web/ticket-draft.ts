@@ -47,7 +47,7 @@ export function ticketDraft(finding: BottleneckFinding, place: FindingPlace): Ti
     `Evidence, from the scan of ${place.computedAt.toISOString().slice(0, 10)} (aggregates over all items, no item details):`,
     `- ${figures.itemDays} item-days spent there: ${figures.share} of all waiting time`,
     `- ${figures.items.toLocaleString("en-US")} items, ${figures.visits.toLocaleString("en-US")} visits; median stay ${figures.median}`,
-    `- Trend: ${finding.trend.current.toFixed(1)} item-days in the last ${finding.trend.periodDays} days, ${figures.trend.words}`,
+    `- Trend: ${figures.trend.words}`,
     ...(finding.thin ? ["- Few items passed through this step: read these figures with care."] : []),
     "",
     "Suggested next step: find out why items wait here, and agree a limit on the work that may wait in this step.",
