@@ -20,9 +20,14 @@ afterAll(async () => {
 const uniqueEmail = (name: string) => `${name}-${randomUUID()}@example.com`;
 
 async function signIn(email: string, password: string) {
+  return (await signedIn(email, password)).page;
+}
+
+/** A second browser signing in: its answer, and the browser with its session. */
+async function signedIn(email: string, password: string) {
   const browser = new Browser(web.url);
   await browser.get("/sign-in");
-  return browser.post("/sign-in", { email, password });
+  return { browser, page: await browser.post("/sign-in", { email, password }) };
 }
 
 async function tenantOf(name: string) {
@@ -80,9 +85,15 @@ describe("the account page", () => {
     expect((await signIn(email, PASSWORD)).status).toBe(302);
     for (const refused of [wrongCurrent, weak, differ]) expect(refused.body).not.toContain(next);
 
+    // Someone signed in elsewhere with the old password loses that session; this one stays.
+    const elsewhere = (await signedIn(email, PASSWORD)).browser;
+    expect((await elsewhere.get("/overview")).status).toBe(200);
     const changed = await owner.post("/account/password", { currentPassword: PASSWORD, newPassword: next, newPasswordAgain: next });
     expect(changed.status).toBe(302);
     expect((await owner.get(changed.location!)).body).toContain("Your password is changed.");
+    const ended = await elsewhere.get("/overview");
+    expect(ended.status).toBe(302);
+    expect(ended.location).toContain("/sign-in");
     expect((await signIn(email, next)).status).toBe(302);
     const old = await signIn(email, PASSWORD);
     expect(old.status).toBe(401);

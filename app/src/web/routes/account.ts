@@ -135,9 +135,9 @@ async function renameSelf(client: PoolClient, by: Principal, typed: string): Pro
 }
 
 /**
- * Changes a built-in account's password after checking the current one. A wrong current
- * password counts against the account like a failed sign-in, so a borrowed session cannot
- * be used to guess it.
+ * Changes a built-in account's password after checking the current one, and ends the
+ * person's other sessions. A wrong current password counts against the account like a
+ * failed sign-in, so a borrowed session cannot be used to guess it.
  */
 async function changePassword(deps: WebDeps, by: Principal, typed: { current: string; next: string; again: string }): Promise<void> {
   const stored = await withTenant(deps.pool, by.tenantId, async (client) => {
@@ -160,6 +160,15 @@ async function changePassword(deps: WebDeps, by: Principal, typed: { current: st
   await withTenant(deps.pool, by.tenantId, async (client) => {
     await actAsSelf(client, by);
     await client.query("UPDATE users SET password_hash = $1 WHERE id = $2", [newHash, by.userId]);
-    await recordAudit(client, { tenantId: by.tenantId, actorUserId: by.userId, action: "account.password_changed", targetType: "user", targetId: by.userId });
+    // Whoever knew the old password may be signed in elsewhere: only this session stays.
+    const { rows } = await client.query<{ ended: number }>("SELECT revoke_other_sessions($1) AS ended", [by.sessionId]);
+    await recordAudit(client, {
+      tenantId: by.tenantId,
+      actorUserId: by.userId,
+      action: "account.password_changed",
+      targetType: "user",
+      targetId: by.userId,
+      details: { otherSessionsEnded: rows[0]!.ended },
+    });
   });
 }
