@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forecastHowMany, forecastWhen, WEEK_MS } from "../../app/src/analysis/forecast.js";
 import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
 import { BAR_LENGTH } from "../../app/src/web/charts/bars.js";
+import { duration } from "../../app/src/web/overview-figures.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { connectAnalysedDemo } from "../support/demo.js";
 import { signUp, startTestWeb, type Browser, type TestWeb } from "../support/web.js";
@@ -86,10 +87,11 @@ describe("the variants & rework page", () => {
     expect(rows).toHaveLength(output.variants.top.length);
     const most = output.variants.top[0]!.items;
     output.variants.top.forEach((variant, index) => {
-      const [path, items, share] = rows[index]!.cells;
+      const [path, items, share, median, p85] = rows[index]!.cells;
       expect(path).toContain(variant.steps.join(" → "));
       expect(number(items!)).toBe(variant.items);
       expect(share).toBe(percent(variant.share));
+      expect([median, p85]).toEqual([variant.medianLeadMs, variant.p85LeadMs].map((ms) => (ms === null ? "—" : duration(ms))));
       expect(rows[index]!.bar).toBeCloseTo((variant.items / most) * BAR_LENGTH, 0);
     });
     // The count is in the bar's own cell: the bar is hidden from screen readers rather than read twice.

@@ -43,4 +43,18 @@ describe("variants", () => {
     expect(variants.top.map((variant) => variant.items)).toEqual([3, 2, 2, 2, 2, 1]);
     expect(variants.coverage.at(-1)).toBe(1);
   });
+
+  it("gives each path the median and 85th percentile of its completed items' lead times", () => {
+    // Twenty items straight from To Do to Done, done 1, 2, … 20 hours after creation.
+    const items: LogItem[] = [];
+    const events: LogEvent[] = [];
+    for (let hours = 1; hours <= 20; hours += 1) {
+      const key = `K-${hours}`;
+      items.push({ key, createdAt: T0, type: null, priority: null, labels: [], currentStep: "Done", currentAssignee: null });
+      events.push({ item: key, at: T0 + hours * HOUR, kind: "step", from: "To Do", to: "Done", actor: null });
+    }
+    const [path] = computeScanOutput({ stepSource: "status", items, events, asOf: T0 + 100 * HOUR }).variants.top;
+    // By nearest rank, as every percentile in the output: the 10th and the 17th of twenty.
+    expect([path!.medianLeadMs, path!.p85LeadMs]).toEqual([10 * HOUR, 17 * HOUR]);
+  });
 });

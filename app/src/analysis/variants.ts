@@ -6,8 +6,9 @@ export interface Variant {
   steps: string[];
   items: number;
   share: number;
-  /** Median lead time of the variant's completed items (case duration for an imported log). */
+  /** Median and 85th-percentile lead time of the variant's completed items (case duration for an imported log). */
   medianLeadMs: number | null;
+  p85LeadMs: number | null;
   thin: boolean;
 }
 
@@ -56,8 +57,8 @@ export class VariantsTally {
     const topVariants = ranked.map((variant) => {
       covered += variant.items;
       coverage.push(covered / this.items);
-      const [medianLeadMs] = this.leads.peek(variant.path).percentiles([50]);
-      return { steps: variant.steps, items: variant.items, share: variant.items / this.items, medianLeadMs, thin: isThin(variant.items) };
+      const [medianLeadMs, p85LeadMs] = this.leads.peek(variant.path).percentiles([50, 85]);
+      return { steps: variant.steps, items: variant.items, share: variant.items / this.items, medianLeadMs, p85LeadMs, thin: isThin(variant.items) };
     });
     return { total: paths.length, top: topVariants, coverage };
   }

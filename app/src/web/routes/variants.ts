@@ -40,6 +40,8 @@ function variantsSection({ variants }: ScanOutput) {
       items: variant.items,
       share: share(variant.share),
       medianLead: variant.medianLeadMs === null ? "—" : duration(variant.medianLeadMs),
+      // Outputs stored before the 85th percentile was kept have none.
+      p85Lead: variant.p85LeadMs == null ? "—" : duration(variant.p85LeadMs),
       thin: variant.thin,
       bar: bars[row],
     })),
