@@ -22,7 +22,7 @@ const PRIORITIES = ["High", "Medium", "Low"] as const;
  */
 export const syntheticConnector: Connector = {
   provider: "demo",
-  manifest: { provider: "demo", requests: [], fieldsKept: {}, fieldsDropped: [] },
+  manifest: { provider: "demo", requests: [], hosts: [], fieldsKept: {}, fieldsDropped: [] },
   parseSettings: (raw) => raw as JsonValue,
   baseUrl: () => "http://synthetic.invalid",
   authHeaders: () => ({}),

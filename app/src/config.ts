@@ -98,6 +98,10 @@ const variables = {
   JIRA_OAUTH_CLIENT_SECRET: { schema: z.string().min(1).optional(), hint: "Secret of that OAuth 2.0 (3LO) app (developer console, Settings)" },
   ATLASSIAN_AUTH_URL: { schema: baseUrl.default("https://auth.atlassian.com"), hint: "Atlassian's authorization server, e.g. https://auth.atlassian.com (tests point it at a local fake)" },
   ATLASSIAN_API_URL: { schema: baseUrl.default("https://api.atlassian.com"), hint: "Atlassian's API gateway, e.g. https://api.atlassian.com (tests point it at a local fake)" },
+  CONNECTOR_EXTRA_HOSTS: {
+    schema: commaList.pipe(z.array(z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/))).default([]),
+    hint: "comma-separated host or host:port names connections may reach besides the tools' public APIs, e.g. github.example.com,jira.example.com",
+  },
   DEMO_PASSWORD: { schema: z.string().min(12).optional(), hint: "password of the demo account that `twinflow demo` creates (at least 12 characters)" },
   BACKUP_DIR: { schema: z.string().regex(/^\//, "must be an absolute path").default("/var/backups/twinflow"), hint: "absolute path of the local backups, e.g. /var/backups/twinflow (compose: the backups volume)" },
   BACKUP_SCHEDULE: { schema: cronExpression.default("17 2 * * *"), hint: "cron expression of the nightly backup in the server's time zone, e.g. 17 2 * * *" },
@@ -170,6 +174,8 @@ export interface Config {
   oidc: OidcConfig | undefined;
   securityContact: string;
   securityPolicyUrl: string | undefined;
+  /** Hosts connections may reach besides the tools' public APIs (connectors/http/hosts.ts). */
+  connectorExtraHosts: string[];
   atlassian: AtlassianConfig;
   demoPassword: string | undefined;
   backup: BackupConfig;
@@ -304,6 +310,7 @@ function toConfig(values: Parsed): Config {
         : undefined,
     securityContact: values.SECURITY_CONTACT ?? `mailto:security@${new URL(values.PUBLIC_URL).hostname}`,
     securityPolicyUrl: values.SECURITY_POLICY_URL,
+    connectorExtraHosts: values.CONNECTOR_EXTRA_HOSTS,
     atlassian: {
       authUrl: values.ATLASSIAN_AUTH_URL,
       apiUrl: values.ATLASSIAN_API_URL,

@@ -30,6 +30,8 @@ export function testEnv(db: Pick<TestDatabase, "runtimeUrl" | "ownerUrl">, overr
     TRUST_PROXY: "true",
     // Each test app gets queues of its own in the shared Redis.
     QUEUE_PREFIX: `test-${randomBytes(4).toString("hex")}`,
+    // The tools' fakes listen on this machine.
+    CONNECTOR_EXTRA_HOSTS: "127.0.0.1,localhost",
     ...overrides,
   };
 }

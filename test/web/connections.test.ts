@@ -132,4 +132,29 @@ describe("connections in the web UI", () => {
     expect(page.body).not.toContain("Connect a tool");
     expect((await member.post("/connections", { provider: "demo" })).status).toBe(403);
   });
+
+  it("sends nothing to an address outside the tool's public API unless the operator allows its host", async () => {
+    const github = await startFakeGitHub();
+    // An instance whose operator allows no extra host: the fake on this machine is off limits.
+    const strict = await startTestWeb(db, { CONNECTOR_EXTRA_HOSTS: "" });
+    try {
+      const owner = await signUp(strict, { email: "hosts@example.com", tenantName: "Hosts Co" });
+      await owner.get("/connections");
+      for (const apiBaseUrl of [github.url, "http://169.254.169.254/latest", "https://github.example.com/api/v3"]) {
+        const refused = await owner.post("/connections", { provider: "github", repositories: "panjf2000/ants", token: FAKE_GITHUB_TOKEN, apiBaseUrl });
+        expect(refused.status, apiBaseUrl).toBe(400);
+        expect(refused.body).toContain(`This instance lets github connections reach api.github.com over https, not ${new URL(apiBaseUrl).hostname}`);
+        expect(refused.body).toContain("CONNECTOR_EXTRA_HOSTS");
+      }
+      const jira = await owner.post("/connections", { provider: "jira", siteUrl: "https://jira.corp.example", email: "a@example.com", token: "t", projects: "ENG" });
+      expect(jira.status).toBe(400);
+      expect(jira.body).toContain("not jira.corp.example");
+      expect(github.requests).toHaveLength(0);
+      const { rows } = await db.owner.query("SELECT 1 FROM connections c JOIN tenants t ON t.id = c.tenant_id WHERE t.name = 'Hosts Co'");
+      expect(rows).toHaveLength(0);
+    } finally {
+      await strict.close();
+      await github.close();
+    }
+  });
 });

@@ -15,6 +15,8 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 export interface DataManifest {
   provider: Provider;
   requests: readonly AllowedRequest[];
+  /** The tool's public API hosts, reached over https: a name, or `*.domain` for its subdomains (connectors/http/hosts.ts). */
+  hosts: readonly string[];
   /** Provider field name → why it is kept. Everything else is dropped in the mapper. */
   fieldsKept: Readonly<Record<string, string>>;
   /** Fields the provider sends that are deliberately dropped (content). */

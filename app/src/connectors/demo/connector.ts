@@ -8,6 +8,7 @@ const ITEMS_PER_PAGE = 200;
 const manifest: DataManifest = {
   provider: "demo",
   requests: [],
+  hosts: [],
   fieldsKept: {
     status: "workflow state of each item",
     assignee: "who holds the item",

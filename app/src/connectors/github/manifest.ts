@@ -33,6 +33,7 @@ const prefixed = (prefix: string, fields: Readonly<Record<string, string>>) =>
 export const githubManifest: DataManifest = {
   provider: "github",
   requests: GITHUB_REQUESTS,
+  hosts: ["api.github.com"],
   fieldsKept: {
     ...prefixed("issue.", ISSUE_FIELDS_KEPT),
     ...prefixed("event.", EVENT_FIELDS_KEPT),

@@ -30,6 +30,8 @@ const prefixed = (prefix: string, fields: Readonly<Record<string, string>>) =>
 export const jiraManifest: DataManifest = {
   provider: "jira",
   requests: JIRA_REQUESTS,
+  // A site's own address (API tokens), and Atlassian's gateway (OAuth sign-in).
+  hosts: ["*.atlassian.net", "api.atlassian.com"],
   fieldsKept: {
     id: "the issue id, to fetch its change history",
     key: "the issue key, e.g. PROJ-12: the work item's id",
