@@ -1,5 +1,6 @@
+import { startTestApp, type TestApp } from "./app.js";
 import type { TestDatabase } from "./database.js";
-import { untilScansSettle, type Browser } from "./web.js";
+import { signUp, untilScansSettle, type Browser } from "./web.js";
 
 /**
  * Adds demo data through the connections form and waits until its first scan has finished
@@ -17,4 +18,17 @@ export async function connectAnalysedDemo(browser: Browser, db: TestDatabase, la
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error("the demo connection's scan output was not stored");
+}
+
+/** A running app with one owner who has added analysed demo data. */
+export interface DemoApp extends TestApp {
+  owner: Browser;
+  connectionId: string;
+}
+
+/** Starts the app, signs an owner up as `name@example.com` (lower case) in the organization "`name` Co", and adds demo data. */
+export async function startDemoApp(name: string): Promise<DemoApp> {
+  const app = await startTestApp();
+  const owner = await signUp(app.web, { email: `${name.toLowerCase()}@example.com`, tenantName: `${name} Co` });
+  return { ...app, owner, connectionId: await connectAnalysedDemo(owner, app.db) };
 }

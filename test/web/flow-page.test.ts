@@ -6,29 +6,23 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
 import { duration } from "../../app/src/web/overview-figures.js";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { connectAnalysedDemo } from "../support/demo.js";
-import { Browser, signUp, startTestWeb, type TestWeb } from "../support/web.js";
-import { startTestWorkers, type TestWorkers } from "../support/workers.js";
+import type { TestDatabase } from "../support/database.js";
+import { startDemoApp, type DemoApp } from "../support/demo.js";
+import { Browser, signUp, type TestWeb } from "../support/web.js";
 
+let app: DemoApp;
 let db: TestDatabase;
 let web: TestWeb;
-let workers: TestWorkers;
 let owner: Browser;
 let connectionId: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  web = await startTestWeb(db);
-  workers = startTestWorkers(web, db);
-  owner = await signUp(web, { email: "flow@example.com", tenantName: "Flow Co" });
-  connectionId = await connectAnalysedDemo(owner, db);
+  app = await startDemoApp("Flow");
+  ({ db, web, owner, connectionId } = app);
 });
 
 afterAll(async () => {
-  await workers.close();
-  await web.close();
-  await db.drop();
+  await app.close();
 });
 
 const flowPath = (query = "") => `/connections/${connectionId}/flow${query}`;

@@ -1,23 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { invite, joinAsNewMember, signUp, startTestWeb, untilScansSettle, type Browser, type TestWeb } from "../support/web.js";
-import { startTestWorkers, type TestWorkers } from "../support/workers.js";
+import { startTestApp, type TestApp } from "../support/app.js";
+import type { TestDatabase } from "../support/database.js";
+import { invite, joinAsNewMember, signUp, untilScansSettle, type Browser, type TestWeb } from "../support/web.js";
 
+let app: TestApp;
 let db: TestDatabase;
 let web: TestWeb;
-let workers: TestWorkers;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  web = await startTestWeb(db);
-  workers = startTestWorkers(web, db);
+  app = await startTestApp();
+  ({ db, web } = app);
 });
 
 afterAll(async () => {
-  await workers.close();
-  await web.close();
-  await db.drop();
+  await app.close();
 });
 
 /** Every table that holds workflow data read from a tenant's tools. */

@@ -8,29 +8,23 @@ import { forecastHowMany, forecastWhen, WEEK_MS } from "../../app/src/analysis/f
 import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
 import { BAR_LENGTH } from "../../app/src/web/charts/bars.js";
 import { duration } from "../../app/src/web/overview-figures.js";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { connectAnalysedDemo } from "../support/demo.js";
-import { signUp, startTestWeb, type Browser, type TestWeb } from "../support/web.js";
-import { startTestWorkers, type TestWorkers } from "../support/workers.js";
+import type { TestDatabase } from "../support/database.js";
+import { startDemoApp, type DemoApp } from "../support/demo.js";
+import { signUp, type Browser, type TestWeb } from "../support/web.js";
 
+let app: DemoApp;
 let db: TestDatabase;
 let web: TestWeb;
-let workers: TestWorkers;
 let owner: Browser;
 let connectionId: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  web = await startTestWeb(db);
-  workers = startTestWorkers(web, db);
-  owner = await signUp(web, { email: "variants@example.com", tenantName: "Variants Co" });
-  connectionId = await connectAnalysedDemo(owner, db);
+  app = await startDemoApp("Variants");
+  ({ db, web, owner, connectionId } = app);
 });
 
 afterAll(async () => {
-  await workers.close();
-  await web.close();
-  await db.drop();
+  await app.close();
 });
 
 async function outputOf(query = ""): Promise<ScanOutput> {
