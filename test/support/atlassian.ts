@@ -7,7 +7,8 @@ import { queueOptionsFrom, startScanWorkers, type ScanWorkers } from "../../app/
 import { CONNECTORS } from "../../app/src/scans/registry.js";
 import { scanJobHandler } from "../../app/src/scans/scan-job.js";
 import { scanMetrics } from "../../app/src/scans/scan-metrics.js";
-import type { FakeAtlassian } from "../fakes/atlassian-auth.js";
+import { AtlassianTokens, startFakeAtlassian, type FakeAtlassian, type FakeSite } from "../fakes/atlassian-auth.js";
+import { startFakeJira, type FakeJira } from "../fakes/jira.js";
 import type { TestDatabase } from "./database.js";
 import { LogCapture, type Browser, type TestWeb } from "./web.js";
 
@@ -64,4 +65,22 @@ export async function untilScansSettle(browser: Browser, path: string): Promise<
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error("scans did not settle");
+}
+
+export const ACME_SITE = { cloudId: "11111111-2222-3333-4444-555555555555", name: "Acme", url: "https://acme.atlassian.net" };
+
+/** Atlassian's sign-in and one Jira site with no issues yet, as fakes: where tickets are created. */
+export interface FakeJiraSite {
+  jira: FakeJira;
+  atlassian: FakeAtlassian;
+  /** Settings that point the web app's Atlassian sign-in at the fake. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startEmptyJiraSite(site: Omit<FakeSite, "jiraUrl"> = ACME_SITE): Promise<FakeJiraSite> {
+  const tokens = new AtlassianTokens();
+  const jira = await startFakeJira({ auth: { tokens }, issues: [], changelogs: new Map(), statuses: [] });
+  const atlassian = await startFakeAtlassian({ tokens, ...OAUTH_CLIENT, sites: [{ ...site, jiraUrl: jira.url }] });
+  return { jira, atlassian, env: atlassianEnv(atlassian), close: async () => void (await Promise.all([jira.close(), atlassian.close()])) };
 }

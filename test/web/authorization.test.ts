@@ -11,25 +11,21 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
 import { findingKey, findingsByKey } from "../../app/src/web/ticket-draft.js";
-import { AtlassianTokens, startFakeAtlassian, type FakeAtlassian } from "../fakes/atlassian-auth.js";
-import { startFakeJira, type FakeJira } from "../fakes/jira.js";
-import { atlassianEnv, consentWithAtlassian, OAUTH_CLIENT } from "../support/atlassian.js";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { startTestApp, type TestApp } from "../support/app.js";
+import { consentWithAtlassian, startEmptyJiraSite, type FakeJiraSite } from "../support/atlassian.js";
+import type { TestDatabase } from "../support/database.js";
 import { connectAnalysedDemo } from "../support/demo.js";
-import { invite, joinAsNewMember, signUp, startTestWeb, untilScansSettle, type Browser, type Page, type TestWeb } from "../support/web.js";
-import { startTestWorkers, type TestWorkers } from "../support/workers.js";
+import { invite, joinAsNewMember, signUp, untilScansSettle, type Browser, type Page, type TestWeb } from "../support/web.js";
 
 const RUNNING_EXAMPLE = readFileSync(new URL("../fixtures/eventlogs/running-example.xes", import.meta.url));
-const SITE = { cloudId: "11111111-2222-3333-4444-555555555555", name: "Acme", url: "https://acme.atlassian.net" };
 const TENANT_NAME = "Owners Co";
 const DEMO_LABEL = "Owners' demo board";
 const JIRA_LABEL = "Owners' Jira";
 
+let app: TestApp;
 let db: TestDatabase;
 let web: TestWeb;
-let workers: TestWorkers;
-let jira: FakeJira;
-let atlassian: FakeAtlassian;
+let site: FakeJiraSite;
 /** The organization everything is tried against, with its people. */
 let tenantId: string;
 let owner: Browser;
@@ -45,12 +41,9 @@ let jiraId: string;
 let finding: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  const tokens = new AtlassianTokens();
-  jira = await startFakeJira({ auth: { tokens }, issues: [], changelogs: new Map(), statuses: [] });
-  atlassian = await startFakeAtlassian({ tokens, ...OAUTH_CLIENT, sites: [{ ...SITE, jiraUrl: jira.url }] });
-  web = await startTestWeb(db, atlassianEnv(atlassian));
-  workers = startTestWorkers(web, db);
+  site = await startEmptyJiraSite();
+  app = await startTestApp(site.env);
+  ({ db, web } = app);
 
   owner = await signUp(web, { email: `owner-${randomUUID()}@example.com`, tenantName: TENANT_NAME });
   demoId = await connectAnalysedDemo(owner, db, DEMO_LABEL);
@@ -77,10 +70,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await workers?.close();
-  await web?.close();
-  await Promise.all([jira?.close(), atlassian?.close()]);
-  await db?.drop();
+  await app?.close();
+  await site?.close();
 });
 
 /**
@@ -103,8 +94,8 @@ async function organizationState(): Promise<unknown> {
 }
 
 /** How many requests the fake Jira and the fake Atlassian have received so far. */
-const toolRequests = () => jira.requests.length + atlassian.requests.length;
-const issueCreations = () => jira.requests.filter((request) => request.method === "POST" && request.path === "/rest/api/3/issue").length;
+const toolRequests = () => site.jira.requests.length + site.atlassian.requests.length;
+const issueCreations = () => site.jira.requests.filter((request) => request.method === "POST" && request.path === "/rest/api/3/issue").length;
 
 interface Attempt {
   /** The route as a person would name it. */
@@ -135,7 +126,7 @@ async function expectRefused(browser: Browser, attempts: readonly Attempt[], sta
 
 describe("inside an organization", () => {
   it("refuses a member every action of owners and admins, changing nothing and calling no tool", async () => {
-    const jiraToken = { siteUrl: jira.url, projects: "EE", email: "member@example.com", token: "member's own token" };
+    const jiraToken = { siteUrl: site.jira.url, projects: "EE", email: "member@example.com", token: "member's own token" };
     await expectRefused(
       member,
       [
@@ -219,7 +210,7 @@ describe("between organizations", () => {
         { route: "POST /connections/:id/bottlenecks/ticket", send: post(`/connections/${demoId}/bottlenecks/ticket`, { ...ticket, idempotencyKey: randomUUID(), finding, target: `${jiraId}:EE` }) },
         { route: "POST /connections/:id/scan", send: post(`/connections/${demoId}/scan`) },
         { route: "POST /connections/:id/disconnect", send: post(`/connections/${demoId}/disconnect`, { deleteData: "yes" }) },
-        { route: "POST /connections/:id/credentials", send: post(`/connections/${jiraId}/credentials`, { siteUrl: jira.url, email: "stranger@example.com", token: "stranger's token" }) },
+        { route: "POST /connections/:id/credentials", send: post(`/connections/${jiraId}/credentials`, { siteUrl: site.jira.url, email: "stranger@example.com", token: "stranger's token" }) },
         { route: "POST /connections/:id/settings", send: post(`/connections/${demoId}/settings`, { section: "schedule", scanEveryMinutes: "5" }) },
       ],
       404,

@@ -6,57 +6,35 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
-import { AtlassianTokens, startFakeAtlassian, type FakeAtlassian } from "../fakes/atlassian-auth.js";
-import { startFakeJira, type FakeJira } from "../fakes/jira.js";
-import { atlassianEnv, consentWithAtlassian, OAUTH_CLIENT } from "../support/atlassian.js";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { signUp, startTestWeb, untilScansSettle, type Browser, type TestWeb } from "../support/web.js";
-import { startTestWorkers, type TestWorkers } from "../support/workers.js";
+import { ACME_SITE as SITE, consentWithAtlassian, startEmptyJiraSite, type FakeJiraSite } from "../support/atlassian.js";
+import { startTestApp, type TestApp } from "../support/app.js";
+import { connectAnalysedDemo } from "../support/demo.js";
+import { signUp, untilScansSettle, type Browser } from "../support/web.js";
 
-const SITE = { cloudId: "11111111-2222-3333-4444-555555555555", name: "Acme", url: "https://acme.atlassian.net" };
-
-let db: TestDatabase;
-let web: TestWeb;
-let workers: TestWorkers;
-let jira: FakeJira;
-let atlassian: FakeAtlassian;
+let app: TestApp;
+let site: FakeJiraSite;
 let owner: Browser;
 let demoId: string;
 let output: ScanOutput;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  const tokens = new AtlassianTokens();
-  jira = await startFakeJira({ auth: { tokens }, issues: [], changelogs: new Map(), statuses: [] });
-  atlassian = await startFakeAtlassian({ tokens, ...OAUTH_CLIENT, sites: [{ ...SITE, jiraUrl: jira.url }] });
-  web = await startTestWeb(db, atlassianEnv(atlassian));
-  workers = startTestWorkers(web, db);
-  owner = await signUp(web, { email: `${randomUUID()}@example.com`, tenantName: "Bottlenecks Co" });
-  await owner.get("/connections");
-  const demo = await owner.post("/connections", { provider: "demo", label: "Demo board" });
-  await untilScansSettle(owner, demo.location!);
-  demoId = demo.location!.split("/").pop()!;
+  site = await startEmptyJiraSite();
+  app = await startTestApp(site.env);
+  owner = await signUp(app.web, { email: `${randomUUID()}@example.com`, tenantName: "Bottlenecks Co" });
+  demoId = await connectAnalysedDemo(owner, app.db);
   const connected = await owner.get((await consentWithAtlassian(owner, { enableCreateTicket: "yes" })).callback);
   if (connected.status !== 302) throw new Error(`connecting Jira answered ${connected.status}`);
   await untilScansSettle(owner, connected.location!);
-  for (let tries = 0; tries < 200; tries += 1) {
-    const api = await owner.get(`/api/v1/connections/${demoId}/scan-output`, { accept: "application/json" });
-    if (api.status === 200) {
-      output = (JSON.parse(api.body) as { output: ScanOutput }).output;
-      break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const api = await owner.get(`/api/v1/connections/${demoId}/scan-output`, { accept: "application/json" });
+  output = (JSON.parse(api.body) as { output: ScanOutput }).output;
 });
 
 afterAll(async () => {
-  await workers.close();
-  await web.close();
-  await Promise.all([jira.close(), atlassian.close()]);
-  await db.drop();
+  await app.close();
+  await site.close();
 });
 
-const issuePosts = () => jira.requests.filter((request) => request.method === "POST" && request.path === "/rest/api/3/issue");
+const issuePosts = () => site.jira.requests.filter((request) => request.method === "POST" && request.path === "/rest/api/3/issue");
 const decode = (html: string) => html.replace(/&amp;/g, "&").replace(/&#x3D;/g, "=").replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
 
 /** The ticket form's fields as the page renders them, with the project chosen. */
@@ -88,8 +66,8 @@ describe("the bottlenecks page", () => {
     expect(fields.summary).toContain(`“${top.step}”`);
     expect(fields.description).toContain(`${top.items} items`);
     expect(fields.description).toContain(`/connections/${demoId}/bottlenecks`);
-    const keys = await db.owner.query<{ external_id: string }>("SELECT external_id FROM work_items WHERE connection_id = $1", [demoId]);
-    const people = await db.owner.query<{ display_name: string }>("SELECT display_name FROM actors WHERE connection_id = $1 AND display_name IS NOT NULL", [demoId]);
+    const keys = await app.db.owner.query<{ external_id: string }>("SELECT external_id FROM work_items WHERE connection_id = $1", [demoId]);
+    const people = await app.db.owner.query<{ display_name: string }>("SELECT display_name FROM actors WHERE connection_id = $1 AND display_name IS NOT NULL", [demoId]);
     expect(keys.rows.length).toBeGreaterThan(0);
     for (const { external_id } of keys.rows) expect(`${fields.summary}\n${fields.description}`).not.toMatch(new RegExp(`\\b${external_id}\\b`));
     for (const { display_name } of people.rows) expect(fields.description).not.toContain(display_name);
@@ -101,12 +79,12 @@ describe("the bottlenecks page", () => {
     const first = ticketFields((await owner.get(formPath)).body);
     const second = ticketFields((await owner.get(formPath)).body);
     const before = issuePosts().length;
-    jira.setLatency((request) => (request.path === "/rest/api/3/issue" ? 300 : 0));
+    site.jira.setLatency((request) => (request.path === "/rest/api/3/issue" ? 300 : 0));
     const answers = await Promise.all([
       owner.post(`/connections/${demoId}/bottlenecks/ticket`, first),
       owner.post(`/connections/${demoId}/bottlenecks/ticket`, first),
       owner.post(`/connections/${demoId}/bottlenecks/ticket`, second),
-    ]).finally(() => jira.setLatency(null));
+    ]).finally(() => site.jira.setLatency(null));
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
     const keys = answers.map((answer) => /<strong>([A-Z]+-\d+)<\/strong>/.exec(answer.body)?.[1]);
     expect(keys[0]).toMatch(/^EE-\d+$/);
@@ -138,7 +116,7 @@ describe("the bottlenecks page", () => {
   });
 
   it("is closed to another organization: its pages and its ticket form answer not found", async () => {
-    const stranger = await signUp(web, { email: `${randomUUID()}@example.com`, tenantName: "Elsewhere" });
+    const stranger = await signUp(app.web, { email: `${randomUUID()}@example.com`, tenantName: "Elsewhere" });
     const finding = encodeURIComponent(output.bottlenecks.headline[0]!.step);
     expect((await stranger.get(`/connections/${demoId}/bottlenecks`)).status).toBe(404);
     expect((await stranger.get(`/connections/${demoId}/bottlenecks/ticket?finding=${finding}`)).status).toBe(404);

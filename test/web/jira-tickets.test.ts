@@ -1,34 +1,28 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AtlassianTokens, startFakeAtlassian, type FakeAtlassian } from "../fakes/atlassian-auth.js";
-import { startFakeJira, type FakeJira } from "../fakes/jira.js";
-import { atlassianEnv, consentWithAtlassian, OAUTH_CLIENT } from "../support/atlassian.js";
+import { consentWithAtlassian, startEmptyJiraSite, type FakeJiraSite } from "../support/atlassian.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { Browser, invite, joinAsNewMember, signUp, startTestWeb, type TestWeb } from "../support/web.js";
 
-const CLOUD_ID = "11111111-2222-3333-4444-555555555555";
 const SUMMARY = `Unblock the review queue ${randomUUID()}`;
 
 let db: TestDatabase;
 let web: TestWeb;
-let jira: FakeJira;
-let atlassian: FakeAtlassian;
+let site: FakeJiraSite;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const tokens = new AtlassianTokens();
-  jira = await startFakeJira({ auth: { tokens }, issues: [], changelogs: new Map(), statuses: [] });
-  atlassian = await startFakeAtlassian({ tokens, ...OAUTH_CLIENT, sites: [{ cloudId: CLOUD_ID, name: "Acme", url: "https://acme.atlassian.net", jiraUrl: jira.url }] });
-  web = await startTestWeb(db, atlassianEnv(atlassian));
+  site = await startEmptyJiraSite();
+  web = await startTestWeb(db, site.env);
 });
 
 afterAll(async () => {
   await web.close();
-  await Promise.all([jira.close(), atlassian.close()]);
+  await site.close();
   await db.drop();
 });
 
-const issuePosts = () => jira.requests.filter((request) => request.method === "POST" && request.path === "/rest/api/3/issue");
+const issuePosts = () => site.jira.requests.filter((request) => request.method === "POST" && request.path === "/rest/api/3/issue");
 
 /** An owner with a Jira connection made through Atlassian sign-in; returns the connection page's path. */
 async function connectedOwner(tenantName: string, form: Record<string, string>): Promise<{ owner: Browser; path: string }> {
@@ -80,8 +74,8 @@ describe("create ticket", () => {
     const form = await ticketForm(owner, path);
     const before = issuePosts().length;
     // A slow Jira: the second submit arrives while the first is still creating the issue.
-    jira.setLatency((request) => (request.path === "/rest/api/3/issue" ? 300 : 0));
-    const [first, second] = await Promise.all([owner.post(`${path}/tickets`, form), owner.post(`${path}/tickets`, form)]).finally(() => jira.setLatency(null));
+    site.jira.setLatency((request) => (request.path === "/rest/api/3/issue" ? 300 : 0));
+    const [first, second] = await Promise.all([owner.post(`${path}/tickets`, form), owner.post(`${path}/tickets`, form)]).finally(() => site.jira.setLatency(null));
     const third = await owner.post(`${path}/tickets`, form);
     const keys = [first, second, third].map((page) => /<strong>([A-Z]+-\d+)<\/strong>/.exec(page.body)?.[1]);
     expect([first.status, second.status, third.status]).toEqual([200, 200, 200]);
