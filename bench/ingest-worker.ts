@@ -34,7 +34,7 @@ const MB = 1024 * 1024;
 async function runTask({ runtimeUrl, jobs }: WorkerTask): Promise<WorkerReport> {
   const log = pino({ level: "silent" });
   const pool = createPool({ connectionString: runtimeUrl, applicationName: "twinflow-bench-worker", log });
-  const deps = { pool, vault: Vault.fromSpec(`k1:${generateVaultKey()}`), log, connectors: new Map([["demo" as const, syntheticConnector]]) };
+  const deps = { pool, vault: Vault.fromSpec(`k1:${generateVaultKey()}`), log, connectors: new Map([["demo" as const, syntheticConnector]]), extraHosts: [] };
   const rssBefore = process.memoryUsage().rss;
   const memory = sampleMemory();
   const started = performance.now();

@@ -310,7 +310,8 @@ function toConfig(values: Parsed): Config {
         : undefined,
     securityContact: values.SECURITY_CONTACT ?? `mailto:security@${new URL(values.PUBLIC_URL).hostname}`,
     securityPolicyUrl: values.SECURITY_POLICY_URL,
-    connectorExtraHosts: values.CONNECTOR_EXTRA_HOSTS,
+    // Jira connections made through Atlassian sign-in reach its gateway, wherever it is configured.
+    connectorExtraHosts: [...values.CONNECTOR_EXTRA_HOSTS, new URL(values.ATLASSIAN_API_URL).host],
     atlassian: {
       authUrl: values.ATLASSIAN_AUTH_URL,
       apiUrl: values.ATLASSIAN_API_URL,

@@ -44,7 +44,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   tenant = await seedTenantGraph(db.owner, "Engine");
   queues = new ScanQueues(options);
-  const deps = { pool: db.runtime, vault, log: pino({ level: "silent" }), connectors };
+  const deps = { pool: db.runtime, vault, log: pino({ level: "silent" }), connectors, extraHosts: [] };
   workers = startScanWorkers(options, ["demo", "github"], async (job, signal) => {
     await runScan(deps, job, signal);
   });

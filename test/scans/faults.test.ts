@@ -10,6 +10,7 @@ import { queueScan } from "../../app/src/scans/scan-records.js";
 import { startFakeGitHub, FAKE_GITHUB_TOKEN, type FakeGitHub } from "../fakes/github.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { seedTenantGraph, type TenantGraph } from "../support/fixtures.js";
+import { LOCAL_FAKE_HOSTS } from "../support/services.js";
 import { LogCapture } from "../support/web.js";
 
 let db: TestDatabase;
@@ -22,6 +23,7 @@ const deps = () => ({
   vault,
   log: createLogger({ level: "info", destination: logs }),
   connectors: CONNECTORS,
+  extraHosts: LOCAL_FAKE_HOSTS,
   retryPolicy: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50, maxProviderWaitMs: 5_000 },
 });
 
@@ -36,7 +38,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-async function scanOnce(): Promise<{ connectionId: string; scan: Record<string, unknown> }> {
+async function scanOnce(scanDeps = deps()): Promise<{ connectionId: string; scan: Record<string, unknown> }> {
   const principal = { tenantId: tenant.tenantId, userId: tenant.userId, role: "owner" as const, sessionId: null };
   const job = await withTenant(db.runtime, tenant.tenantId, async (client) => {
     const connectionId = await createConnection(client, vault, principal, {
@@ -49,12 +51,20 @@ async function scanOnce(): Promise<{ connectionId: string; scan: Record<string, 
     const { scanId } = await queueScan(client, { tenantId: tenant.tenantId, connectionId }, "manual");
     return { tenantId: tenant.tenantId, connectionId, scanId };
   });
-  await runScan(deps(), job, new AbortController().signal);
+  await runScan(scanDeps, job, new AbortController().signal);
   const { rows } = await db.owner.query("SELECT * FROM scans WHERE id = $1", [job.scanId]);
   return { connectionId: job.connectionId, scan: rows[0] as Record<string, unknown> };
 }
 
 describe("scans under provider faults", () => {
+  it("sends nothing to a host the operator no longer allows, and says why", async () => {
+    const before = github.requests.length;
+    const { scan } = await scanOnce({ ...deps(), extraHosts: [] });
+    expect(scan).toMatchObject({ status: "failed", error_code: "host_not_allowed" });
+    expect(scan.error_message).toContain("CONNECTOR_EXTRA_HOSTS");
+    expect(github.requests).toHaveLength(before);
+  });
+
   it("waits as a 429's Retry-After says, then finishes", async () => {
     let limited = false;
     github.setFault(() => {

@@ -13,7 +13,7 @@ import { scanMetrics } from "../../app/src/scans/scan-metrics.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { seedTenantGraph, type TenantGraph } from "../support/fixtures.js";
 import { samplesOf, valueOf } from "../support/metrics.js";
-import { REDIS_URL } from "../support/services.js";
+import { LOCAL_FAKE_HOSTS, REDIS_URL } from "../support/services.js";
 import { LogCapture } from "../support/web.js";
 
 const silent = pino({ level: "silent" });
@@ -47,7 +47,7 @@ describe("scan job metrics", () => {
     tenant = await seedTenantGraph(db.owner, "Metered");
     const options = queueOptions();
     queues = new ScanQueues(options);
-    const deps = { pool: db.runtime, vault: Vault.fromSpec(`k1:${generateVaultKey()}`), log: createLogger({ level: "info", destination: logs }), connectors: CONNECTORS };
+    const deps = { pool: db.runtime, vault: Vault.fromSpec(`k1:${generateVaultKey()}`), log: createLogger({ level: "info", destination: logs }), connectors: CONNECTORS, extraHosts: LOCAL_FAKE_HOSTS };
     workers = startScanWorkers(options, ["demo"], scanJobHandler(deps, scanMetrics(registry)));
   });
 

@@ -21,6 +21,7 @@ const deps = (now: Date) => ({
   vault: Vault.fromSpec(`k1:${generateVaultKey()}`),
   log: pino({ level: "silent" }),
   connectors: new Map([[demoConnector.provider, demoConnector]]),
+  extraHosts: [],
   now: () => now,
 });
 

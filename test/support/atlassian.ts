@@ -51,6 +51,7 @@ export function startRenewingWorkers(web: TestWeb, db: TestDatabase): { workers:
     vault: Vault.fromSpec(web.config.vaultKeys),
     log,
     connectors: CONNECTORS,
+    extraHosts: web.config.connectorExtraHosts,
     renewal: { redis: web.redis, refreshers: new Map([["jira" as const, jiraTokenRefresher(atlassianOAuthClient(web.config.atlassian)!, log)]]) },
   };
   const workers = startScanWorkers(queueOptionsFrom(web.config, pino({ level: "silent" })), [...CONNECTORS.keys()], scanJobHandler(deps, scanMetrics(new Registry())));

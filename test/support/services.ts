@@ -14,3 +14,6 @@ export function databaseUrl(login: { user: string; password: string }, database:
   url.pathname = `/${database}`;
   return url.toString();
 }
+
+/** Where the tools' fakes listen: the hosts a test instance lets connections reach (CONNECTOR_EXTRA_HOSTS). */
+export const LOCAL_FAKE_HOSTS: readonly string[] = ["127.0.0.1", "localhost"];

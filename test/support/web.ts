@@ -13,7 +13,7 @@ import type { ScanQueues } from "../../app/src/scans/queue.js";
 import { createWebApp } from "../../app/src/web/app.js";
 import { assembleWebDeps } from "../../app/src/web/deps.js";
 import type { TestDatabase } from "./database.js";
-import { REDIS_URL } from "./services.js";
+import { LOCAL_FAKE_HOSTS, REDIS_URL } from "./services.js";
 
 export function testEnv(db: Pick<TestDatabase, "runtimeUrl" | "ownerUrl">, overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -31,7 +31,7 @@ export function testEnv(db: Pick<TestDatabase, "runtimeUrl" | "ownerUrl">, overr
     // Each test app gets queues of its own in the shared Redis.
     QUEUE_PREFIX: `test-${randomBytes(4).toString("hex")}`,
     // The tools' fakes listen on this machine.
-    CONNECTOR_EXTRA_HOSTS: "127.0.0.1,localhost",
+    CONNECTOR_EXTRA_HOSTS: LOCAL_FAKE_HOSTS.join(","),
     ...overrides,
   };
 }

@@ -16,7 +16,7 @@ export interface TestWorkers extends ScanWorkers {
 export function startTestWorkers(web: TestWeb, db: TestDatabase): TestWorkers {
   const logs = new LogCapture();
   const log = createLogger({ level: "info", destination: logs });
-  const deps = { pool: db.runtime, vault: Vault.fromSpec(web.config.vaultKeys), log, connectors: CONNECTORS };
+  const deps = { pool: db.runtime, vault: Vault.fromSpec(web.config.vaultKeys), log, connectors: CONNECTORS, extraHosts: web.config.connectorExtraHosts };
   const workers = startScanWorkers(queueOptionsFrom(web.config, log), [...CONNECTORS.keys()], scanJobHandler(deps, scanMetrics(new Registry())));
   return { logs, close: () => workers.close() };
 }

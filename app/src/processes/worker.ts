@@ -20,7 +20,7 @@ export async function runWorker(config: Config): Promise<void> {
   await runtime.redis.ping();
   const atlassian = atlassianOAuthClient(config.atlassian);
   const refreshers = new Map<Provider, TokenRefresher>(atlassian ? [["jira", jiraTokenRefresher(atlassian, log)]] : []);
-  const deps = { pool, vault: Vault.fromSpec(config.vaultKeys), log, connectors: CONNECTORS, renewal: { redis: runtime.redis, refreshers }, liveOutputs: new LiveOutputs() };
+  const deps = { pool, vault: Vault.fromSpec(config.vaultKeys), log, connectors: CONNECTORS, extraHosts: config.connectorExtraHosts, renewal: { redis: runtime.redis, refreshers }, liveOutputs: new LiveOutputs() };
   const providers = [...CONNECTORS.keys()];
   const queueOptions = queueOptionsFrom(config, log);
   // Only read, for the queue depth on /metrics.

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Connector, JsonValue, Provider, ScanContext } from "../connectors/connector.js";
 import { loadCredentials, openCredentials, storeCredentials, type Credentials } from "../connectors/credentials.js";
 import { createConnectorHttp, type HttpCounters } from "../connectors/http/client.js";
+import { requireAllowedHost } from "../connectors/http/hosts.js";
 import { describeFailure, type RetryPolicy } from "../connectors/http/retry.js";
 import type { LiveOutputs } from "./scan-output-store.js";
 import { renewCredentials, renewingOnUnauthorized, type CredentialRenewal, type RenewalReason, type TokenRefresher } from "../connectors/token-renewal.js";
@@ -21,6 +22,8 @@ export interface ScanDeps {
   vault: Vault;
   log: Logger;
   connectors: ConnectorRegistry;
+  /** Hosts connections may reach besides their tools' public APIs (connectors/http/hosts.ts). */
+  extraHosts: readonly string[];
   /** Renews OAuth access tokens (before a scan when about to expire, and after a 401); without it credentials are used as stored. */
   renewal?: { redis: Redis; refreshers: ReadonlyMap<Provider, TokenRefresher> };
   now?: () => Date;
@@ -172,8 +175,11 @@ function scanContext(
     credentials = await renewCredentials(renewal, credentials, reason);
     return credentials !== before;
   };
+  const baseUrl = connector.baseUrl(settings, credentials);
+  // Settings stored before an operator narrowed CONNECTOR_EXTRA_HOSTS are held to it too.
+  requireAllowedHost(connector.manifest, baseUrl, deps.extraHosts);
   const http = createConnectorHttp({
-    baseUrl: connector.baseUrl(settings, credentials),
+    baseUrl,
     allowlist: connector.manifest.requests,
     authHeaders: async () => connector.authHeaders(credentials),
     log,

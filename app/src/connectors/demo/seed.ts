@@ -50,7 +50,7 @@ export async function seedDemo(pool: Pool, vault: Vault, password: string, now =
     return { tenantId, connectionId, scanId };
   });
   if (!scan) return { tenantId, created, eventsAdded: 0 };
-  const deps = { pool, vault, log: pino({ level: "silent" }), connectors: new Map([[demoConnector.provider, demoConnector]]) };
+  const deps = { pool, vault, log: pino({ level: "silent" }), connectors: new Map([[demoConnector.provider, demoConnector]]), extraHosts: [] };
   await scanAndAnalyze(deps, scan, new AbortController().signal);
   const { rows } = await withTenant(pool, tenantId, (client) => client.query<{ events_added: number }>("SELECT events_added FROM scans WHERE id = $1", [scan.scanId]));
   return { tenantId, created, eventsAdded: rows[0]?.events_added ?? 0 };

@@ -5,6 +5,8 @@
  * an address is refused before a request is made, so a connection cannot be pointed at the
  * server's own network.
  */
+import { badRequest } from "../../platform/errors.js";
+import type { DataManifest } from "../connector.js";
 
 /** `api.github.com`, or `*.atlassian.net` for any of its subdomains (not the domain itself). */
 function matchesPattern(hostname: string, pattern: string): boolean {
@@ -22,4 +24,19 @@ export function hostAllowed(url: URL, connectorHosts: readonly string[], extraHo
   const hostname = url.hostname.toLowerCase();
   const publicApi = url.protocol === "https:" && url.port === "" && connectorHosts.some((pattern) => matchesPattern(hostname, pattern));
   return publicApi || extraHosts.some((extra) => matchesExtra(url, extra.toLowerCase()));
+}
+
+/**
+ * Refuses, saying how to allow it, the address a connection's settings lead to when it is
+ * neither its tool's nor an allowed host. A connector that sends no requests (demo data)
+ * reaches nothing, wherever its settings point.
+ */
+export function requireAllowedHost(manifest: Pick<DataManifest, "provider" | "requests" | "hosts">, baseUrl: string, extraHosts: readonly string[]): void {
+  const url = new URL(baseUrl);
+  if (manifest.requests.length === 0 || hostAllowed(url, manifest.hosts, extraHosts)) return;
+  throw badRequest(
+    "host_not_allowed",
+    `This instance lets ${manifest.provider} connections reach ${manifest.hosts.join(", ")} over https, not ${url.hostname}. ` +
+      "To connect to your own server, ask the operator to add it to CONNECTOR_EXTRA_HOSTS.",
+  );
 }

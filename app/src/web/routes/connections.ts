@@ -4,7 +4,7 @@ import { createConnection, disconnectConnection, reconnectConnection } from "../
 import type { Connector } from "../../connectors/connector.js";
 import type { Credentials } from "../../connectors/credentials.js";
 import { createConnectorHttp } from "../../connectors/http/client.js";
-import { hostAllowed } from "../../connectors/http/hosts.js";
+import { requireAllowedHost } from "../../connectors/http/hosts.js";
 import { describeFailure } from "../../connectors/http/retry.js";
 import { hasRole, type Principal } from "../../auth/principal.js";
 import type { PoolClient } from "../../platform/db/pool.js";
@@ -136,15 +136,7 @@ function connectionIdOf(ctx: WebContext): string {
  */
 async function verifyCredentials(deps: WebDeps, connector: Connector, settings: ReturnType<Connector["parseSettings"]>, credentials: Credentials): Promise<string | null> {
   const baseUrl = connector.baseUrl(settings, credentials);
-  const { manifest } = connector;
-  // A connector that sends no requests (demo data) reaches nothing, wherever its settings point.
-  if (manifest.requests.length > 0 && !hostAllowed(new URL(baseUrl), manifest.hosts, deps.config.connectorExtraHosts)) {
-    throw badRequest(
-      "host_not_allowed",
-      `This instance lets ${connector.provider} connections reach ${manifest.hosts.join(", ")} over https, not ${new URL(baseUrl).hostname}. ` +
-        "To connect to your own server, ask the operator to add it to CONNECTOR_EXTRA_HOSTS.",
-    );
-  }
+  requireAllowedHost(connector.manifest, baseUrl, deps.config.connectorExtraHosts);
   if (!connector.verifyCredentials) return null;
   const http = createConnectorHttp({
     baseUrl,
