@@ -1,6 +1,6 @@
 import type { ParameterizedContext } from "koa";
-import type { Principal } from "../auth/principal.js";
-import { AppError, badRequest, unauthorized } from "../platform/errors.js";
+import { hasRole, type Principal } from "../auth/principal.js";
+import { AppError, badRequest, forbidden, unauthorized } from "../platform/errors.js";
 import { isUuid } from "../platform/ids.js";
 import type { Renderer } from "./render.js";
 import type { RequestState } from "./state.js";
@@ -12,6 +12,13 @@ export function renderPage(ctx: WebContext, render: Renderer, page: string, data
   ctx.status = status;
   ctx.type = "html";
   ctx.body = render(page, { ...data, principal: ctx.state.principal, csrfToken: ctx.state.csrfToken, timeZone: ctx.state.timeZone ?? "UTC" });
+}
+
+/** Owners and admins only, checked before anything else the request carries is read: `what` they may do, in words. */
+export function requireAdmin(ctx: WebContext, what: string): Principal {
+  const principal = requirePrincipal(ctx);
+  if (!hasRole(principal, "admin")) throw forbidden(`Only owners and admins can ${what}.`);
+  return principal;
 }
 
 export function requirePrincipal(ctx: WebContext): Principal {

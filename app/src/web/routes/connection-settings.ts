@@ -5,7 +5,7 @@ import type { Provider } from "../../connectors/connector.js";
 import { recordAudit } from "../../platform/audit.js";
 import type { PoolClient } from "../../platform/db/pool.js";
 import { withTenant } from "../../platform/db/tenant.js";
-import { badRequest, forbidden, notFound } from "../../platform/errors.js";
+import { badRequest, notFound } from "../../platform/errors.js";
 import { refreshScanOutput } from "../../scans/scan-output-store.js";
 import {
   calendarFieldsOf,
@@ -24,7 +24,7 @@ import {
 } from "../connection-settings-form.js";
 import type { WebDeps } from "../deps.js";
 import { field } from "../form.js";
-import { renderPage, requirePrincipal, uuidParam, withFormErrors, type WebContext } from "../page.js";
+import { renderPage, requireAdmin, requirePrincipal, uuidParam, withFormErrors, type WebContext } from "../page.js";
 import type { RequestState } from "../state.js";
 import { storedOutputOf } from "../stored-outputs.js";
 
@@ -45,8 +45,7 @@ export function connectionSettingsRoutes(deps: WebDeps): Router<RequestState> {
   });
 
   router.post(PATH, async (ctx) => {
-    const principal = requirePrincipal(ctx);
-    if (!hasRole(principal, "admin")) throw forbidden("Only owners and admins can change a connection's settings.");
+    const principal = requireAdmin(ctx, "change a connection's settings");
     const connectionId = uuidParam(ctx, "id", "connection");
     const section = sectionOf(field(ctx, "section"));
     const submitted = (name: string) => field(ctx, name);

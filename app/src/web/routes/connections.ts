@@ -6,16 +6,16 @@ import type { Credentials } from "../../connectors/credentials.js";
 import { createConnectorHttp } from "../../connectors/http/client.js";
 import { requireAllowedHost } from "../../connectors/http/hosts.js";
 import { describeFailure } from "../../connectors/http/retry.js";
-import { hasRole, type Principal } from "../../auth/principal.js";
+import { hasRole } from "../../auth/principal.js";
 import type { PoolClient } from "../../platform/db/pool.js";
 import { withTenant } from "../../platform/db/tenant.js";
-import { AppError, badRequest, forbidden, notFound } from "../../platform/errors.js";
+import { AppError, badRequest, notFound } from "../../platform/errors.js";
 import { requestScan } from "../../scans/enqueue.js";
 import { CONNECT_FORMS, connectFormFor } from "../connect-forms.js";
 import { manifestView } from "../connector-manifest.js";
 import type { WebDeps } from "../deps.js";
 import { field } from "../form.js";
-import { renderPage, requirePrincipal, uuidParam, withFormErrors, type WebContext } from "../page.js";
+import { renderPage, requireAdmin, requirePrincipal, uuidParam, withFormErrors, type WebContext } from "../page.js";
 import type { RequestState } from "../state.js";
 
 const SCAN_COLUMNS = `id, status, trigger, queued_at AS "queuedAt", started_at AS "startedAt", finished_at AS "finishedAt",
@@ -34,6 +34,7 @@ export function connectionRoutes(deps: WebDeps): Router<RequestState> {
   });
 
   router.post("/connections", async (ctx) => {
+    // Before the form is read: a member's form must not reach the tool it names.
     const principal = requireAdmin(ctx, "connect tools");
     const form = connectFormFor(field(ctx, "provider"));
     const values = { title: "Connections", forms: CONNECT_FORMS, canManage: true, atlassianSignIn, chosen: form.provider, label: field(ctx, "label") };
@@ -116,13 +117,6 @@ function backfillDaysOf(raw: string): number {
   const days = Number(raw);
   if (!Number.isInteger(days) || days < 1 || days > 3650) throw badRequest("invalid_backfill", "History to read must be a whole number of days from 1 to 3650.");
   return days;
-}
-
-/** Refused before the form is read: a member's form must not reach the tool it names. */
-function requireAdmin(ctx: WebContext, what: string): Principal {
-  const principal = requirePrincipal(ctx);
-  if (!hasRole(principal, "admin")) throw forbidden(`Only owners and admins can ${what}.`);
-  return principal;
 }
 
 function connectionIdOf(ctx: WebContext): string {

@@ -6,15 +6,14 @@ import { exportXesLog } from "../../analysis/export/xes.js";
 import { importCsvLog } from "../../analysis/import/csv.js";
 import { ImportError, type ImportResult } from "../../analysis/import/result.js";
 import { importXesLog } from "../../analysis/import/xes.js";
-import { hasRole } from "../../auth/principal.js";
 import { recordAudit } from "../../platform/audit.js";
 import { withTenant } from "../../platform/db/tenant.js";
-import { badRequest, forbidden, notFound } from "../../platform/errors.js";
+import { badRequest, notFound } from "../../platform/errors.js";
 import { storeImportedLog } from "../../scans/imported-log.js";
 import { loadEventLog } from "../../scans/scan-output-store.js";
 import type { WebDeps } from "../deps.js";
 import { field } from "../form.js";
-import { renderPage, requirePrincipal, uuidParam, withFormErrors, type WebContext } from "../page.js";
+import { renderPage, requireAdmin, requirePrincipal, uuidParam, withFormErrors } from "../page.js";
 import type { RequestState, UploadedFile } from "../state.js";
 
 export const IMPORT_PATH = "/connections/import";
@@ -33,12 +32,12 @@ export function eventLogRoutes(deps: WebDeps): Router<RequestState> {
   const { pool, render } = deps;
 
   router.get(IMPORT_PATH, (ctx) => {
-    requireAdmin(ctx);
+    requireAdmin(ctx, "import event logs");
     renderPage(ctx, render, "import", { title: "Import an event log" });
   });
 
   router.post(IMPORT_PATH, async (ctx) => {
-    const principal = requireAdmin(ctx);
+    const principal = requireAdmin(ctx, "import event logs");
     const values = {
       title: "Import an event log",
       label: field(ctx, "label"),
@@ -79,12 +78,6 @@ export function eventLogRoutes(deps: WebDeps): Router<RequestState> {
   });
 
   return router;
-}
-
-function requireAdmin(ctx: WebContext) {
-  const principal = requirePrincipal(ctx);
-  if (!hasRole(principal, "admin")) throw forbidden("Only owners and admins can import event logs.");
-  return principal;
 }
 
 async function importUpload(upload: UploadedFile, form: Record<string, string | boolean>): Promise<ImportResult> {

@@ -10,7 +10,6 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import Router from "@koa/router";
 import type { Principal } from "../../auth/principal.js";
-import { hasRole } from "../../auth/principal.js";
 import { createConnection } from "../../connectors/connections.js";
 import { jiraConnector } from "../../connectors/jira/connector.js";
 import {
@@ -29,13 +28,13 @@ import {
 } from "../../connectors/jira/oauth.js";
 import { describeFailure } from "../../connectors/http/retry.js";
 import { withTenant } from "../../platform/db/tenant.js";
-import { badRequest, forbidden, notFound } from "../../platform/errors.js";
+import { badRequest, notFound } from "../../platform/errors.js";
 import { isUuid } from "../../platform/ids.js";
 import type { Redis } from "../../platform/redis.js";
 import { requestScan } from "../../scans/enqueue.js";
 import type { WebDeps } from "../deps.js";
 import { field } from "../form.js";
-import { renderPage, requirePrincipal, type WebContext } from "../page.js";
+import { renderPage, requireAdmin, requirePrincipal, type WebContext } from "../page.js";
 import type { RequestState } from "../state.js";
 
 const FLOW_TTL_SECONDS = 600;
@@ -73,7 +72,7 @@ export function jiraOAuthRoutes(deps: WebDeps): Router<RequestState> {
   const callbackUrl = `${deps.config.publicUrl}/connections/jira/callback`;
 
   router.post("/connections/jira/authorize", async (ctx) => {
-    const principal = requireAdmin(ctx);
+    const principal = requireAdmin(ctx, "connect tools");
     const client = requireOAuthClient(deps);
     const projects = field(ctx, "projects").split(/[\s,]+/).filter(Boolean);
     jiraConnector.parseSettings({ projects });
@@ -117,7 +116,7 @@ export function jiraOAuthRoutes(deps: WebDeps): Router<RequestState> {
   });
 
   router.post("/connections/jira/site", async (ctx) => {
-    const principal = requireAdmin(ctx);
+    const principal = requireAdmin(ctx, "connect tools");
     const pickId = field(ctx, "pick");
     const pick = isUuid(pickId) ? await takeOnce<PendingPick>(redis, pickKey(pickId)) : null;
     if (!pick || !ownedBy(pick, principal)) throw badRequest("oauth_pick_invalid", "This choice has expired or was already made. Nothing was connected; start again from Connections.");
@@ -155,12 +154,6 @@ async function fromAtlassian<T>(ctx: WebContext, step: string, call: () => Promi
     ctx.state.log.info({ step, code: failure.code }, "atlassian sign-in failed");
     throw badRequest("oauth_exchange_failed", `Atlassian did not complete the sign-in (${failure.message}). Nothing was connected; start again from Connections.`);
   }
-}
-
-function requireAdmin(ctx: WebContext): Principal {
-  const principal = requirePrincipal(ctx);
-  if (!hasRole(principal, "admin")) throw forbidden("Only owners and admins can connect tools.");
-  return principal;
 }
 
 function requireOAuthClient(deps: WebDeps): AtlassianOAuthClient {
