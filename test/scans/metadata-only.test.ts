@@ -96,7 +96,7 @@ describe("metadata only, end to end", () => {
   it("classifies statuses by the categories the provider reports, and lists the ones nothing classifies", async () => {
     const { rows } = await db.owner.query<{ provider: string; status_categories: Record<string, string>; output: ScanOutput }>(
       `SELECT c.provider, c.status_categories, o.output FROM connections c
-         JOIN LATERAL (SELECT output FROM scan_outputs WHERE connection_id = c.id ORDER BY computed_at DESC LIMIT 1) o ON true
+         JOIN LATERAL (SELECT output FROM scan_outputs WHERE scope = 'connection:' || c.id ORDER BY computed_at DESC LIMIT 1) o ON true
         ORDER BY c.provider`,
     );
     const [githubRow, jiraRow] = rows;

@@ -210,7 +210,7 @@ describe("the process map page", () => {
 
   it("writes step names a source sent as text, never as markup", async () => {
     const hostile = '<script>alert("map")</script> & "quotes" \\ -->';
-    const stored = await db.owner.query<{ id: string; output: ScanOutput }>("SELECT id, output FROM scan_outputs WHERE connection_id = $1 ORDER BY computed_at DESC LIMIT 1", [connectionId]);
+    const stored = await db.owner.query<{ id: string; output: ScanOutput }>("SELECT id, output FROM scan_outputs WHERE scope = 'connection:' || $1 ORDER BY computed_at DESC LIMIT 1", [connectionId]);
     const output = stored.rows[0]!.output;
     const original = output.processMap.steps[0]!.step;
     const renamed = JSON.parse(JSON.stringify(output).split(JSON.stringify(original)).join(JSON.stringify(hostile))) as ScanOutput;

@@ -59,7 +59,10 @@ export async function loadAnalyticsView(deps: WebDeps, viewer: Viewer, connectio
     const { rows } = await client.query<{ label: string; provider: string; data_revision: string }>("SELECT label, provider, data_revision FROM connections WHERE id = $1", [connectionId]);
     if (!rows[0]) throw notFound("There is no connection with that id.");
     const stored = await storedOutputOf(client, connectionId, container);
-    const scopes = await client.query<{ scope: string }>("SELECT DISTINCT scope FROM scan_outputs WHERE connection_id = $1", [connectionId]);
+    // The analysis that stored this output stored its projects' at the same moment.
+    const scopes = stored
+      ? await client.query<{ scope: string }>("SELECT scope FROM scan_outputs WHERE connection_id = $1 AND computed_at = $2", [connectionId, stored.computedAt])
+      : { rows: [] };
     return { ...rows[0], stored, containers: containersOf(scopes.rows.map((row) => row.scope)) };
   });
   if (!subject.stored) throw notFound("This connection has no scan output yet: it appears once its first scan has finished.");
