@@ -34,6 +34,14 @@ export default defineConfig(
     languageOptions: { sourceType: "module", globals: nodeGlobals },
   },
   {
+    // The pages' one script runs in the browser, as a classic script.
+    files: ["app/src/web/static/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: { window: "readonly", document: "readonly", fetch: "readonly", FormData: "readonly", URLSearchParams: "readonly", TextDecoderStream: "readonly" },
+    },
+  },
+  {
     // The application logs with pino; console output bypasses redaction and log levels.
     files: ["app/src/**"],
     rules: { "no-console": "error" },

@@ -102,6 +102,17 @@ const variables = {
     schema: commaList.pipe(z.array(z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/))).default([]),
     hint: "comma-separated host or host:port names connections may reach besides the tools' public APIs, e.g. github.example.com,jira.example.com",
   },
+  ANTHROPIC_API_KEY: {
+    schema: z.string().min(1).optional(),
+    hint: "an Anthropic API key (console.anthropic.com, Settings → API keys); unset, the assistant shows “not configured” and nothing is sent",
+  },
+  ANTHROPIC_BASE_URL: { schema: baseUrl.default("https://api.anthropic.com"), hint: "the Messages API's address, e.g. https://api.anthropic.com (tests point it at a local fake)" },
+  AI_MODEL: { schema: z.string().regex(/^[A-Za-z0-9._:@-]{1,100}$/).default("claude-sonnet-4-5"), hint: "the Claude model the assistant asks, e.g. claude-sonnet-4-5" },
+  AI_MAX_OUTPUT_TOKENS: { schema: z.coerce.number().int().min(64).max(32000).default(1024), hint: "most tokens one answer may take, e.g. 1024" },
+  AI_CONTEXT_TOKENS: { schema: z.coerce.number().int().min(500).max(150000).default(6000), hint: "most tokens of aggregates sent with a question, e.g. 6000" },
+  AI_TIMEOUT_SECONDS: { schema: z.coerce.number().int().min(1).max(600).default(60), hint: "seconds an answer may take in all before it is given up, e.g. 60" },
+  AI_REQUESTS_PER_MINUTE: { schema: z.coerce.number().int().min(1).max(10000).default(10), hint: "questions and drafts an organization may send to Claude per minute, e.g. 10" },
+  AI_MONTHLY_TOKENS: { schema: z.coerce.number().int().min(1000).default(2_000_000), hint: "tokens (sent and received) an organization may use per calendar month (UTC), e.g. 2000000" },
   DEMO_PASSWORD: { schema: z.string().min(12).optional(), hint: "password of the demo account that `twinflow demo` creates (at least 12 characters)" },
   BACKUP_DIR: { schema: z.string().regex(/^\//, "must be an absolute path").default("/var/backups/twinflow"), hint: "absolute path of the local backups, e.g. /var/backups/twinflow (compose: the backups volume)" },
   BACKUP_SCHEDULE: { schema: cronExpression.default("17 2 * * *"), hint: "cron expression of the nightly backup in the server's time zone, e.g. 17 2 * * *" },
@@ -177,8 +188,22 @@ export interface Config {
   /** Hosts connections may reach besides the tools' public APIs (connectors/http/hosts.ts). */
   connectorExtraHosts: string[];
   atlassian: AtlassianConfig;
+  ai: AiConfig;
   demoPassword: string | undefined;
   backup: BackupConfig;
+}
+
+/** The assistant's access to Claude and the limits every organization shares. */
+export interface AiConfig {
+  /** Undefined: the assistant is not configured and sends nothing. */
+  apiKey: string | undefined;
+  baseUrl: string;
+  model: string;
+  maxOutputTokens: number;
+  contextTokens: number;
+  timeoutMs: number;
+  requestsPerMinute: number;
+  monthlyTokens: number;
 }
 
 /** Off-site copies in a Backblaze B2 bucket, through its S3-compatible API. */
@@ -248,7 +273,7 @@ function crossChecks(values: Parsed): string[] {
     problems.push("JIRA_OAUTH_CLIENT_ID and JIRA_OAUTH_CLIENT_SECRET go together: set both to offer Atlassian sign-in for Jira, or neither");
   }
   if (values.NODE_ENV === "production") {
-    for (const name of ["ATLASSIAN_AUTH_URL", "ATLASSIAN_API_URL"] as const) {
+    for (const name of ["ATLASSIAN_AUTH_URL", "ATLASSIAN_API_URL", "ANTHROPIC_BASE_URL"] as const) {
       if (!values[name].startsWith("https://")) problems.push(`${name} must be https:// in production: tokens and client secrets travel to it`);
     }
   }
@@ -319,6 +344,16 @@ function toConfig(values: Parsed): Config {
         values.JIRA_OAUTH_CLIENT_ID && values.JIRA_OAUTH_CLIENT_SECRET
           ? { clientId: values.JIRA_OAUTH_CLIENT_ID, clientSecret: values.JIRA_OAUTH_CLIENT_SECRET }
           : undefined,
+    },
+    ai: {
+      apiKey: values.ANTHROPIC_API_KEY,
+      baseUrl: values.ANTHROPIC_BASE_URL,
+      model: values.AI_MODEL,
+      maxOutputTokens: values.AI_MAX_OUTPUT_TOKENS,
+      contextTokens: values.AI_CONTEXT_TOKENS,
+      timeoutMs: values.AI_TIMEOUT_SECONDS * 1000,
+      requestsPerMinute: values.AI_REQUESTS_PER_MINUTE,
+      monthlyTokens: values.AI_MONTHLY_TOKENS,
     },
     demoPassword: values.DEMO_PASSWORD,
     backup: {

@@ -26,9 +26,9 @@ export interface DemoApp extends TestApp {
   connectionId: string;
 }
 
-/** Starts the app, signs an owner up as `name@example.com` (lower case) in the organization "`name` Co", and adds demo data. */
-export async function startDemoApp(name: string): Promise<DemoApp> {
-  const app = await startTestApp();
+/** Starts the app (with settings `overrides`), signs an owner up as `name@example.com` (lower case) in the organization "`name` Co", and adds demo data. */
+export async function startDemoApp(name: string, overrides: Record<string, string> = {}): Promise<DemoApp> {
+  const app = await startTestApp(overrides);
   const owner = await signUp(app.web, { email: `${name.toLowerCase()}@example.com`, tenantName: `${name} Co` });
   return { ...app, owner, connectionId: await connectAnalysedDemo(owner, app.db) };
 }

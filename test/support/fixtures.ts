@@ -59,6 +59,21 @@ export async function seedTenantGraph(owner: pg.Pool, name: string): Promise<Ten
     "INSERT INTO created_tickets (tenant_id, connection_id, idempotency_key, issue_key, created_by) VALUES ($1, $2, $3, 'ENG-1', $4)",
     [tenantId, connectionId, randomUUID(), userId],
   );
+  const request = await owner.query<{ id: string }>(
+    "INSERT INTO ai_requests (tenant_id, user_id, purpose, model, request_body) VALUES ($1, $2, 'chat', 'claude-test', '{}') RETURNING id",
+    [tenantId, userId],
+  );
+  const conversation = await owner.query<{ id: string }>(
+    "INSERT INTO ai_conversations (tenant_id, user_id, connection_id, scope, title) VALUES ($1, $2, $3, '', 'Why?') RETURNING id",
+    [tenantId, userId, connectionId],
+  );
+  await owner.query("INSERT INTO ai_messages (tenant_id, user_id, conversation_id, role, content, request_id) VALUES ($1, $2, $3, 'user', 'Why?', $4)", [
+    tenantId,
+    userId,
+    conversation.rows[0]!.id,
+    request.rows[0]!.id,
+  ]);
+  await owner.query("INSERT INTO ai_pseudonyms (tenant_id, person_key, number) VALUES ($1, $2, 1)", [tenantId, actor.rows[0]!.id]);
   return { tenantId, userId, connectionId, workItemId, sessionId: session.rows[0]!.id };
 }
 

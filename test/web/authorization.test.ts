@@ -10,7 +10,8 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
-import { findingKey, findingsByKey } from "../../app/src/web/ticket-draft.js";
+import { findingKey } from "../../app/src/analysis/bottlenecks.js";
+import { findingsByKey } from "../../app/src/web/ticket-draft.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { consentWithAtlassian, startEmptyJiraSite, type FakeJiraSite } from "../support/atlassian.js";
 import type { TestDatabase } from "../support/database.js";
@@ -82,7 +83,8 @@ afterAll(async () => {
 async function organizationState(): Promise<unknown> {
   const one = async (sql: string) => (await db.owner.query<{ state: unknown }>(`SELECT (${sql}) AS state`, [tenantId])).rows[0]!.state;
   return {
-    tenant: await one("SELECT json_build_object('name', name, 'timeZone', time_zone) FROM tenants WHERE id = $1"),
+    tenant: await one("SELECT json_build_object('name', name, 'timeZone', time_zone, 'assistantShowsNames', ai_shows_names) FROM tenants WHERE id = $1"),
+    assistant: await one("SELECT json_build_object('conversations', (SELECT count(*) FROM ai_conversations WHERE tenant_id = $1), 'requests', (SELECT count(*) FROM ai_requests WHERE tenant_id = $1))"),
     memberships: await one("SELECT json_agg(json_build_object('user', user_id, 'role', role) ORDER BY user_id) FROM memberships WHERE tenant_id = $1"),
     invitations: await one("SELECT json_agg(json_build_object('email', email, 'role', role, 'accepted', accepted_at IS NOT NULL) ORDER BY email) FROM invitations WHERE tenant_id = $1"),
     connections: await one("SELECT json_agg(c ORDER BY c.id) FROM connections c WHERE tenant_id = $1"),
@@ -136,6 +138,7 @@ describe("inside an organization", () => {
         { route: "POST /connections/:id/scan", send: post(`/connections/${demoId}/scan`) },
         { route: "POST /connections/:id/disconnect", send: post(`/connections/${demoId}/disconnect`, { deleteData: "yes" }) },
         { route: "POST /connections/:id/credentials", send: post(`/connections/${jiraId}/credentials`, jiraToken) },
+        { route: "POST /connections/:id/assistant/names", send: post(`/connections/${demoId}/assistant/names`, { names: "on" }) },
         { route: "POST /connections/:id/settings", send: post(`/connections/${demoId}/settings`, { section: "schedule", scanEveryMinutes: "5" }) },
         { route: "POST /members/invite", send: post("/members/invite", { email: `invited-${randomUUID()}@example.com`, role: "admin" }) },
         { route: "POST /members/:userId/role (making themself owner)", send: post(`/members/${memberId}/role`, { role: "owner" }) },
@@ -159,6 +162,7 @@ describe("inside an organization", () => {
         { route: "POST /account/organization", send: post("/account/organization", { name: "Taken Over", timeZone: "Europe/Berlin" }) },
         { route: "POST /members/:userId/role (demoting the owner)", send: post(`/members/${ownerId}/role`, { role: "member" }) },
         { route: "POST /members/:userId/remove (the owner)", send: post(`/members/${ownerId}/remove`) },
+        { route: "POST /connections/:id/assistant/names", send: post(`/connections/${demoId}/assistant/names`, { names: "on" }) },
       ],
       403,
     );
@@ -183,7 +187,7 @@ describe("between organizations", () => {
     `/api/v1/connections/${id}/scan-output?type=bug`,
   ];
   const analyticsGets = (id: string) =>
-    ["process-map", "flow", "bottlenecks", "variants", "forecast"].flatMap((page) => [`/connections/${id}/${page}`, `/connections/${id}/${page}?type=bug`]);
+    ["process-map", "flow", "bottlenecks", "variants", "forecast", "assistant"].flatMap((page) => [`/connections/${id}/${page}`, `/connections/${id}/${page}?type=bug`]);
 
   it("answers 404 to every page, chart, export and API answer of another organization's connections, naming none of them", async () => {
     const paths = [
@@ -208,6 +212,11 @@ describe("between organizations", () => {
       [
         { route: "POST /connections/:id/tickets", send: post(`/connections/${jiraId}/tickets`, ticket) },
         { route: "POST /connections/:id/bottlenecks/ticket", send: post(`/connections/${demoId}/bottlenecks/ticket`, { ...ticket, idempotencyKey: randomUUID(), finding, target: `${jiraId}:EE` }) },
+        { route: "POST /connections/:id/bottlenecks/ticket/draft", send: post(`/connections/${demoId}/bottlenecks/ticket/draft`, { finding }) },
+        { route: "POST /connections/:id/assistant", send: post(`/connections/${demoId}/assistant`, { question: "What does this organization do?" }) },
+        { route: "POST /connections/:id/bottlenecks/ticket/draft", send: post(`/connections/${demoId}/bottlenecks/ticket/draft`, { finding }) },
+        { route: "POST /connections/:id/assistant", send: post(`/connections/${demoId}/assistant`, { question: "What does this organization do?" }) },
+        { route: "POST /connections/:id/assistant/names", send: post(`/connections/${demoId}/assistant/names`, { names: "on" }) },
         { route: "POST /connections/:id/scan", send: post(`/connections/${demoId}/scan`) },
         { route: "POST /connections/:id/disconnect", send: post(`/connections/${demoId}/disconnect`, { deleteData: "yes" }) },
         { route: "POST /connections/:id/credentials", send: post(`/connections/${jiraId}/credentials`, { siteUrl: site.jira.url, email: "stranger@example.com", token: "stranger's token" }) },

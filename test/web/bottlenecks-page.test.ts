@@ -6,20 +6,24 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
+import { startFakeAnthropic, type FakeAnthropic } from "../fakes/anthropic.js";
 import { ACME_SITE as SITE, consentWithAtlassian, startEmptyJiraSite, type FakeJiraSite } from "../support/atlassian.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { connectAnalysedDemo } from "../support/demo.js";
 import { signUp, untilScansSettle, type Browser } from "../support/web.js";
 
+const ANTHROPIC_KEY = `sk-ant-test-${randomUUID()}`;
 let app: TestApp;
 let site: FakeJiraSite;
+let anthropic: FakeAnthropic;
 let owner: Browser;
 let demoId: string;
 let output: ScanOutput;
 
 beforeAll(async () => {
   site = await startEmptyJiraSite();
-  app = await startTestApp(site.env);
+  anthropic = await startFakeAnthropic({ apiKey: ANTHROPIC_KEY });
+  app = await startTestApp({ ...site.env, ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: anthropic.url });
   owner = await signUp(app.web, { email: `${randomUUID()}@example.com`, tenantName: "Bottlenecks Co" });
   demoId = await connectAnalysedDemo(owner, app.db);
   const connected = await owner.get((await consentWithAtlassian(owner, { enableCreateTicket: "yes" })).callback);
@@ -32,6 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app.close();
   await site.close();
+  await anthropic.close();
 });
 
 const issuePosts = () => site.jira.requests.filter((request) => request.method === "POST" && request.path === "/rest/api/3/issue");
@@ -99,6 +104,43 @@ describe("the bottlenecks page", () => {
     const again = await owner.get(formPath);
     expect(again.body).toContain("was created for this finding already");
     expect(again.body).not.toContain('name="idempotencyKey"');
+  });
+
+  it("offers to explain each finding in the assistant, seeded with that finding", async () => {
+    const top = output.bottlenecks.headline[0]!;
+    const page = await owner.get(`/connections/${demoId}/bottlenecks`);
+    const explain = decode(/<a href="([^"]+)">Explain this bottleneck<\/a>/.exec(page.body)![1]!);
+    expect(explain).toBe(`/connections/${demoId}/assistant?finding=${encodeURIComponent(top.step).replace(/%20/g, "+")}`);
+    const assistant = await owner.get(explain);
+    expect(decode(assistant.body)).toContain(`Explain the bottleneck in "${top.step}": why do items wait there, and what should we try first?</textarea>`);
+    expect(assistant.body).toContain(`<input type="hidden" name="finding" value="${top.step}">`);
+  });
+
+  it("drafts the ticket with Claude into the form, shows what was sent, and creates nothing until the person submits", async () => {
+    const top = output.bottlenecks.headline[1]!;
+    const formPath = `/connections/${demoId}/bottlenecks/ticket?finding=${encodeURIComponent(top.step)}`;
+    await owner.get(formPath);
+    const draft = { summary: `Shorten the wait in ${top.step}`, description: "Items wait here longest.\nDrafted from TwinFlow aggregates; no item-level data was used." };
+    anthropic.setReply(() => ({ kind: "answer", text: `Here is the draft:\n${JSON.stringify(draft)}` }));
+    const before = issuePosts().length;
+    const drafted = await owner.post(`/connections/${demoId}/bottlenecks/ticket/draft`, { finding: top.step });
+    expect(drafted.status).toBe(200);
+    const fields = ticketFields(drafted.body);
+    expect({ summary: fields.summary, description: fields.description }).toEqual(draft);
+    const sent = anthropic.requests.at(-1)!;
+    expect(decode(/<pre data-sent>([^<]*)<\/pre>/.exec(drafted.body)![1]!)).toBe(sent.rawBody);
+    const system = (sent.body as { system: string }).system;
+    expect(system).toContain("Draft one Jira ticket");
+    expect(system).toContain(`## The finding the user asked about\n- "${top.step}"`);
+    expect(issuePosts()).toHaveLength(before);
+
+    anthropic.setReply(() => ({ kind: "answer", text: "I would rather not write JSON." }));
+    const unreadable = await owner.post(`/connections/${demoId}/bottlenecks/ticket/draft`, { finding: top.step });
+    expect(unreadable.status).toBe(502);
+    expect(decode(unreadable.body)).toContain("Claude's draft came back in a form TwinFlow could not read.");
+    // The form is still there with TwinFlow's own draft.
+    expect(ticketFields(unreadable.body).summary).toContain(`“${top.step}”`);
+    expect(issuePosts()).toHaveLength(before);
   });
 
   it("refuses a form without a project, and keeps what the person wrote", async () => {

@@ -29,6 +29,11 @@ export interface BottleneckFinding {
   thin: boolean;
 }
 
+/** A finding's name across scans and scopes: its step, and for a hand-over the step items went to next. */
+export function findingKey(finding: Pick<BottleneckFinding, "step" | "to">): string {
+  return finding.to === null ? finding.step : `${finding.step} → ${finding.to}`;
+}
+
 export interface Bottlenecks {
   /** Steps a team can act on (team queue, active work), most item-days first. */
   headline: BottleneckFinding[];

@@ -6,6 +6,16 @@
  */
 export type StepCategory = "todo" | "in_progress" | "waiting" | "done";
 export type WaitClass = "team_queue" | "active_work" | "external_wait" | "automation_wait" | "finished";
+
+/** A wait class (or a step nothing classifies) in words, for pages and the assistant alike. */
+export const WAIT_CLASS_WORDS: Readonly<Record<WaitClass | "unclassified", string>> = {
+  team_queue: "team queue",
+  active_work: "active work",
+  external_wait: "customer or vendor wait",
+  automation_wait: "automation wait",
+  finished: "finished",
+  unclassified: "not classified",
+};
 export type ClassSource = "override" | "name" | "provider";
 
 export interface StepClass {

@@ -102,6 +102,9 @@ export async function deleteAllData(client: PoolClient, by: Principal, confirmat
   const { rows } = await client.query<{ id: string }>("SELECT id FROM connections WHERE tenant_id = $1 ORDER BY created_at FOR UPDATE", [by.tenantId]);
   for (const { id } of rows) await disconnectConnection(client, by, id, true);
   await client.query("DELETE FROM connections WHERE tenant_id = $1", [by.tenantId]);
+  // What was sent to the assistant holds the deleted data's aggregates; its conversations went with their connections.
+  await client.query("DELETE FROM ai_requests WHERE tenant_id = $1", [by.tenantId]);
+  await client.query("DELETE FROM ai_pseudonyms WHERE tenant_id = $1", [by.tenantId]);
   await recordAudit(client, { tenantId: by.tenantId, actorUserId: by.userId, action: "tenant.data_deleted", targetType: "tenant", targetId: by.tenantId, details: { connections: rows.length } });
   return rows.length;
 }

@@ -42,6 +42,7 @@ export const ANALYTICS_PAGES = [
   { name: "bottlenecks", title: "Bottlenecks" },
   { name: "variants", title: "Variants & rework" },
   { name: "forecast", title: "Forecast" },
+  { name: "assistant", title: "Assistant" },
 ] as const;
 
 export type AnalyticsPageName = (typeof ANALYTICS_PAGES)[number]["name"];

@@ -12,6 +12,7 @@ import { securityHeaders } from "./middleware/security-headers.js";
 import { tenantTimeZones } from "./middleware/tenant-time-zone.js";
 import { accountRoutes } from "./routes/account.js";
 import { apiRoutes } from "./routes/api.js";
+import { assistantRoutes } from "./routes/assistant.js";
 import { bottleneckRoutes } from "./routes/bottlenecks.js";
 import { connectionSettingsRoutes } from "./routes/connection-settings.js";
 import { connectionRoutes } from "./routes/connections.js";
@@ -53,7 +54,7 @@ export function createWebApp(deps: WebDeps): Koa<RequestState> {
   app.use(tenantTimeZones(deps.pool));
   app.use(fileUpload([IMPORT_PATH], IMPORT_LIMIT_BYTES));
   app.use(csrfProtection(deps.config.sessionSecret));
-  for (const router of [sessionRoutes(deps), overviewRoutes(deps), securityRoutes(deps), memberRoutes(deps), accountRoutes(deps), dataRoutes(deps), jiraOAuthRoutes(deps), eventLogRoutes(deps), connectionRoutes(deps), connectionSettingsRoutes(deps), processMapRoutes(deps), flowRoutes(deps), bottleneckRoutes(deps), variantsRoutes(deps), forecastRoutes(deps), ticketRoutes(deps), apiRoutes(deps)]) {
+  for (const router of [sessionRoutes(deps), overviewRoutes(deps), securityRoutes(deps), memberRoutes(deps), accountRoutes(deps), dataRoutes(deps), jiraOAuthRoutes(deps), eventLogRoutes(deps), connectionRoutes(deps), connectionSettingsRoutes(deps), processMapRoutes(deps), flowRoutes(deps), bottleneckRoutes(deps), variantsRoutes(deps), forecastRoutes(deps), assistantRoutes(deps), ticketRoutes(deps), apiRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));
   }

@@ -1,4 +1,7 @@
 import type { Logger } from "pino";
+import type { AssistantDeps } from "../ai/assistant.js";
+import { ClaudeClient } from "../ai/claude-client.js";
+import { AssistantLimits } from "../ai/usage-limits.js";
 import type { Registry } from "prom-client";
 import { createAuthenticator, type Authenticator } from "../auth/authenticator.js";
 import { Throttle } from "../auth/throttle.js";
@@ -27,6 +30,8 @@ export interface WebDeps {
   connectors: ConnectorRegistry;
   /** Analyses of whole logs in this process (filtered views, recomputes after a settings change): one at a time. */
   wholeLogAnalyses: WholeLogAnalyses;
+  /** Claude, the organizations' limits on it, and what a request may carry. */
+  assistant: AssistantDeps;
 }
 
 /** The web process's parts, built from its connections; the caller closes `queues`. */
@@ -41,5 +46,11 @@ export function assembleWebDeps(base: { config: Config; log: Logger; pool: Pool;
     queues: new ScanQueues(queueOptionsFrom(config, base.log)),
     connectors: CONNECTORS,
     wholeLogAnalyses: new WholeLogAnalyses(),
+    assistant: {
+      pool,
+      claude: new ClaudeClient({ config: config.ai, log: base.log }),
+      limits: new AssistantLimits(redis, config.ai),
+      contextTokens: config.ai.contextTokens,
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { BottleneckFinding } from "../analysis/bottlenecks.js";
+import { WAIT_CLASS_WORDS } from "../analysis/classify.js";
 import { weekStartOf, type WeekCount } from "../analysis/counts.js";
 import type { ScanOutput } from "../analysis/scan-output.js";
 
@@ -20,15 +21,6 @@ export interface HeadlineFigures {
   bottlenecks: FindingFigures[];
   drift: { newVariants: number; newLoops: number; moved: { from: string; to: string; change: string }[] } | null;
 }
-
-const WAIT_CLASS_WORDS: Readonly<Record<BottleneckFinding["waitClass"], string>> = {
-  team_queue: "team queue",
-  active_work: "active work",
-  external_wait: "customer or vendor wait",
-  automation_wait: "automation wait",
-  finished: "finished",
-  unclassified: "not classified",
-};
 
 /** A bottleneck finding's evidence, written out. */
 export interface FindingFigures {

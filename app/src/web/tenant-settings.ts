@@ -35,3 +35,16 @@ export async function updateTenantSettings(db: Queryable, by: Principal, typed: 
   await db.query("UPDATE tenants SET name = $1, time_zone = $2 WHERE id = $3", [name, timeZone, by.tenantId]);
   await recordAudit(db, { tenantId: by.tenantId, actorUserId: by.userId, action: "tenant.settings_changed", targetType: "tenant", targetId: by.tenantId, details: { name, timeZone } });
 }
+
+/** Whether the owner lets the assistant show people to Claude by name instead of as pseudonyms (inside withTenant). */
+export async function assistantShowsNames(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ ai_shows_names: boolean }>("SELECT ai_shows_names FROM tenants WHERE id = current_tenant_id()");
+  return rows[0]?.ai_shows_names === true;
+}
+
+/** Turns names for the assistant on or off; owners only, audited. */
+export async function setAssistantShowsNames(db: Queryable, by: Principal, on: boolean): Promise<void> {
+  if (by.role !== "owner") throw forbidden("Only an owner can decide whether the assistant sends people's names to Claude.");
+  await db.query("UPDATE tenants SET ai_shows_names = $1 WHERE id = $2", [on, by.tenantId]);
+  await recordAudit(db, { tenantId: by.tenantId, actorUserId: by.userId, action: "assistant.names_changed", targetType: "tenant", targetId: by.tenantId, details: { showsNames: on } });
+}

@@ -3,7 +3,7 @@
  * (step names, counts, durations, shares, the trend) and nothing about any one item: no
  * titles, no keys, no people. The person edits it before anything is sent.
  */
-import type { BottleneckFinding, Bottlenecks } from "../analysis/bottlenecks.js";
+import { findingKey, type BottleneckFinding, type Bottlenecks } from "../analysis/bottlenecks.js";
 import { findingFigures } from "./overview-figures.js";
 
 /** Where a finding was found, for the ticket's words and its link back. */
@@ -18,11 +18,6 @@ export interface FindingPlace {
 export interface TicketDraft {
   summary: string;
   description: string;
-}
-
-/** A finding's name across scans: its step, and the step items went to next for a transition. */
-export function findingKey(finding: Pick<BottleneckFinding, "step" | "to">): string {
-  return finding.to === null ? finding.step : `${finding.step} → ${finding.to}`;
 }
 
 /** The findings a ticket can be made from, by key; the first of a key wins (lists never share a step and next step). */

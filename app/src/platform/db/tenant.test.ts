@@ -3,7 +3,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../../test/support/database.js";
 import { seedTenantGraph, type TenantGraph } from "../../../../test/support/fixtures.js";
-import { withTenant } from "./tenant.js";
+import { withMember, withTenant } from "./tenant.js";
 
 let db: TestDatabase;
 let tenantA: TenantGraph;
@@ -60,11 +60,25 @@ describe("row-level security for the runtime role", () => {
     });
   });
 
-  it("shows a tenant its own rows in every tenant table", async () => {
-    await withTenant(db.runtime, tenantA.tenantId, async (client) => {
+  it("shows a person of a tenant the tenant's own rows in every tenant table", async () => {
+    await withMember(db.runtime, tenantA, async (client) => {
       for (const table of tenantTables) {
         expect({ table, visible: (await countVisible(client, table, tenantA.tenantId)) > 0 }).toEqual({ table, visible: true });
       }
+    });
+  });
+
+  it("keeps a person's assistant conversations from their teammates", async () => {
+    const teammate = await db.owner.query<{ id: string }>("INSERT INTO users (email, display_name, password_hash) VALUES ($1, 'Teammate', 'scrypt$x') RETURNING id", [`teammate-${randomUUID()}@example.com`]);
+    await db.owner.query("INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'member')", [tenantA.tenantId, teammate.rows[0]!.id]);
+    await withMember(db.runtime, { tenantId: tenantA.tenantId, userId: teammate.rows[0]!.id }, async (client) => {
+      for (const table of ["ai_conversations", "ai_messages"]) expect({ table, visible: await countVisible(client, table, tenantA.tenantId) }).toEqual({ table, visible: 0 });
+      const moved = await client.query("UPDATE ai_conversations SET title = 'taken' WHERE tenant_id = $1", [tenantA.tenantId]);
+      expect(moved.rowCount).toBe(0);
+    });
+    // Without a person, the tenant's context shows no one's conversations either.
+    await withTenant(db.runtime, tenantA.tenantId, async (client) => {
+      expect(await countVisible(client, "ai_conversations", tenantA.tenantId)).toBe(0);
     });
   });
 

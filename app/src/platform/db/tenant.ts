@@ -18,6 +18,15 @@ export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: P
   );
 }
 
+/** Runs fn as one person of a tenant: the tenant's rows, and of rows that are a person's own (assistant conversations), theirs. */
+export async function withMember<T>(pool: Pool, member: { tenantId: string; userId: string }, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  assertUuid(member.userId, "user id");
+  return withTenant(pool, member.tenantId, async (client) => {
+    await client.query("SELECT set_config('app.user_id', $1, true)", [member.userId]);
+    return fn(client);
+  });
+}
+
 /** Runs fn with only the person's own memberships visible (used at sign-in, before a tenant is chosen). */
 export async function withUser<T>(pool: Pool, userId: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   assertUuid(userId, "user id");

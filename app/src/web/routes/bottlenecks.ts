@@ -1,18 +1,21 @@
 import { randomUUID } from "node:crypto";
 import Router from "@koa/router";
-import type { BottleneckFinding } from "../../analysis/bottlenecks.js";
+import { findingKey, type BottleneckFinding } from "../../analysis/bottlenecks.js";
 import type { PoolClient } from "../../platform/db/pool.js";
 import { withTenant } from "../../platform/db/tenant.js";
-import { badRequest, notFound } from "../../platform/errors.js";
+import { sentBodyOf } from "../../ai/request-records.js";
+import { draftTicket } from "../../ai/ticket-drafter.js";
+import { AppError, badRequest, notFound } from "../../platform/errors.js";
 import { isUuid } from "../../platform/ids.js";
 import { analyticsHeader, loadAnalyticsView, scopeQueryOf, type AnalyticsView } from "../analytics-view.js";
+import { assistantSubject } from "../assistant-subject.js";
 import type { WebDeps } from "../deps.js";
 import { field } from "../form.js";
 import { findingFigures } from "../overview-figures.js";
 import { renderPage, requirePrincipal, uuidParam, withFormErrors, type WebContext } from "../page.js";
 import type { RequestState } from "../state.js";
 import { createTicket, type FindingRef } from "../ticket-creation.js";
-import { findingKey, findingsByKey, ticketDraft } from "../ticket-draft.js";
+import { findingsByKey, ticketDraft } from "../ticket-draft.js";
 import { idempotencyKeyOf, newIssueOf } from "./tickets.js";
 
 /** A Jira connection a ticket can go to, with the projects it reads. */
@@ -43,10 +46,10 @@ export function bottleneckRoutes(deps: WebDeps): Router<RequestState> {
       tickets: await findingTickets(client, findingOf(analytics, "")),
     }));
     const { bottlenecks } = analytics.output;
-    const ticketHref = (key: string) => {
-      const params = new URLSearchParams(scopeQueryOf(analytics.container));
+    const findingHref = (page: string, key: string, query: string) => {
+      const params = new URLSearchParams(query);
       params.set("finding", key);
-      return `/connections/${analytics.connectionId}/bottlenecks/ticket?${params}`;
+      return `/connections/${analytics.connectionId}/${page}?${params}`;
     };
     renderPage(ctx, deps.render, "bottlenecks", {
       title: `Bottlenecks — ${analytics.label}`,
@@ -60,7 +63,8 @@ export function bottleneckRoutes(deps: WebDeps): Router<RequestState> {
         findings: bottlenecks[section.list].map((finding) => ({
           ...findingFigures(finding),
           ticket: tickets.get(findingKey(finding)) ?? null,
-          ticketHref: ticketHref(findingKey(finding)),
+          ticketHref: findingHref("bottlenecks/ticket", findingKey(finding), scopeQueryOf(analytics.container)),
+          explainHref: findingHref("assistant", findingKey(finding), analytics.filterQuery),
         })),
       })).filter((section) => section.findings.length > 0),
       canTicket: targets.length > 0,
@@ -69,13 +73,30 @@ export function bottleneckRoutes(deps: WebDeps): Router<RequestState> {
 
   router.get("/connections/:id/bottlenecks/ticket", async (ctx) => {
     const principal = requirePrincipal(ctx);
-    const form = await ticketForm(ctx, deps, principal.tenantId);
+    const form = await ticketForm(deps, principal.tenantId, await findingInView(ctx, deps, principal.tenantId));
     renderPage(ctx, deps.render, "finding-ticket", form);
+  });
+
+  // Claude drafts the summary and description into the same form; only the user's submit creates the ticket.
+  router.post("/connections/:id/bottlenecks/ticket/draft", async (ctx) => {
+    const principal = requirePrincipal(ctx);
+    const found = await findingInView(ctx, deps, principal.tenantId, field(ctx, "finding"));
+    const form = await ticketForm(deps, principal.tenantId, found);
+    try {
+      const subject = await assistantSubject(deps, principal, found.analytics, found.key);
+      const drafted = await draftTicket(deps.assistant, { tenantId: principal.tenantId, userId: principal.userId }, { ...subject, focusFinding: found.key });
+      const sent = (await withTenant(deps.pool, principal.tenantId, (client) => sentBodyOf(client, drafted.requestId, principal.userId))) ?? "";
+      const aiDraft = { sent, sentBytes: Buffer.byteLength(sent), sentHref: `/connections/${form.connectionId}/assistant/sent/${drafted.requestId}` };
+      renderPage(ctx, deps.render, "finding-ticket", { ...form, draft: { summary: drafted.summary, description: drafted.description }, aiDraft });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      renderPage(ctx, deps.render, "finding-ticket", { ...form, error: err.message }, err.status);
+    }
   });
 
   router.post("/connections/:id/bottlenecks/ticket", async (ctx) => {
     const principal = requirePrincipal(ctx);
-    const form = await ticketForm(ctx, deps, principal.tenantId, field(ctx, "finding"));
+    const form = await ticketForm(deps, principal.tenantId, await findingInView(ctx, deps, principal.tenantId, field(ctx, "finding")));
     const back = { href: `/connections/${form.connectionId}/bottlenecks${scopeQueryOf(form.container)}`, title: "Back to the bottlenecks" };
     await withFormErrors(
       async () => {
@@ -100,13 +121,25 @@ export function bottleneckRoutes(deps: WebDeps): Router<RequestState> {
   return router;
 }
 
-/** The create-ticket form of one finding: its draft, where it can go, or the ticket it already has. */
-async function ticketForm(ctx: WebContext, deps: WebDeps, tenantId: string, postedKey?: string) {
+/** The finding a ticket form is about, in the latest output of its scope. */
+interface FindingInView {
+  analytics: AnalyticsView;
+  key: string;
+  finding: BottleneckFinding;
+}
+
+async function findingInView(ctx: WebContext, deps: WebDeps, tenantId: string, postedKey?: string): Promise<FindingInView> {
   const key = postedKey ?? (typeof ctx.query.finding === "string" ? ctx.query.finding : "");
   const container = typeof ctx.query.container === "string" && ctx.query.container !== "" ? ctx.query.container : null;
   const analytics = await loadAnalyticsView(deps, { tenantId, timeZone: ctx.state.timeZone }, uuidParam(ctx, "id", "connection"), container === null ? {} : { container }, []);
-  const finding: BottleneckFinding | undefined = findingsByKey(analytics.output.bottlenecks).get(key);
+  const finding = findingsByKey(analytics.output.bottlenecks).get(key);
   if (!finding) throw notFound("That finding is not in the latest scan output any more. Open the bottlenecks page again to see the current ones.");
+  return { analytics, key, finding };
+}
+
+/** The create-ticket form of one finding: its draft, where it can go, or the ticket it already has. */
+async function ticketForm(deps: WebDeps, tenantId: string, { analytics, key, finding }: FindingInView) {
+  const { container } = analytics;
   const ref = findingOf(analytics, key);
   const { targets, issueTypes, ticket } = await withTenant(deps.pool, tenantId, async (client) => {
     const targets = await jiraTargets(client);
@@ -128,6 +161,8 @@ async function ticketForm(ctx: WebContext, deps: WebDeps, tenantId: string, post
     // A fresh key per form: submitting it twice creates one issue.
     idempotencyKey: randomUUID(),
     action: `/connections/${analytics.connectionId}/bottlenecks/ticket${scopeQueryOf(container)}`,
+    draftAction: `/connections/${analytics.connectionId}/bottlenecks/ticket/draft${scopeQueryOf(container)}`,
+    canDraft: deps.assistant.claude.configured,
   };
 }
 
