@@ -28,6 +28,7 @@ const PAGES: readonly { name: string; path: (connectionId: string) => string }[]
   { name: "variants & rework", path: (id) => `/connections/${id}/variants` },
   { name: "forecast", path: (id) => `/connections/${id}/forecast` },
   { name: "forecast for 500 items", path: (id) => `/connections/${id}/forecast?items=500` },
+  { name: "assistant", path: (id) => `/connections/${id}/assistant` },
   { name: "settings", path: (id) => `/connections/${id}/settings` },
   { name: "security", path: () => "/security" },
 ];

@@ -102,6 +102,9 @@ export class ClaudeClient {
       baseURL: config.baseUrl,
       maxRetries: 0,
       timeout: config.timeoutMs,
+      // The SDK's own lines go through the scrubbing log at warn and above; ANTHROPIC_LOG cannot turn on its debug output of requests.
+      logLevel: "warn",
+      logger: sdkLogger(log),
       fetch: async (url, init) => {
         const body = typeof init?.body === "string" ? init.body : "";
         if (sentBody === null) await hooks.beforeSend(body);
@@ -157,6 +160,11 @@ export class ClaudeClient {
 }
 
 class StreamCutOff extends Error {}
+
+function sdkLogger(log: Logger) {
+  const line = (level: "error" | "warn" | "info" | "debug") => (message: string, ...details: unknown[]) => log[level]({ sdk: "anthropic", details }, message);
+  return { error: line("error"), warn: line("warn"), info: line("info"), debug: line("debug") };
+}
 
 function codeOf(err: unknown, streamed: boolean): AssistantErrorCode {
   if (err instanceof Anthropic.APIConnectionTimeoutError) return "ai_timeout";
