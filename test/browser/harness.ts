@@ -1,6 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import { chromium, type Browser } from "playwright-core";
+import { startFakeAnthropic, type FakeAnthropic } from "../fakes/anthropic.js";
 import { AtlassianTokens, startFakeAtlassian, type FakeAtlassian, type FakeSite } from "../fakes/atlassian-auth.js";
 import { startFakeJira, type FakeJira } from "../fakes/jira.js";
 import { atlassianEnv, OAUTH_CLIENT } from "../support/atlassian.js";
@@ -22,12 +24,19 @@ export const JIRA_SITES: readonly Omit<FakeSite, "jiraUrl">[] = [
   { cloudId: "99999999-8888-7777-6666-555555555555", name: "Acme Labs", url: "https://acme-labs.atlassian.net" },
 ];
 
-/** What a user of the app has: the web app, its workers, its database, a Jira to connect, and a real browser. */
+export interface TourOptions {
+  /** False for a browser with script turned off: the pages must work without it. */
+  javaScriptEnabled?: boolean;
+}
+
+/** What a user of the app has: the web app, its workers, its database, a Jira to connect, Claude, and a real browser. */
 export interface BrowserHarness {
   /** A fresh browser profile (no cookies) in one tab, its screenshots under `testName`. */
-  tour(testName: string): Promise<Tour>;
+  tour(testName: string, options?: TourOptions): Promise<Tour>;
   /** The Jira Cloud behind every site of the fake Atlassian account, with the requests it received. */
   jira: FakeJira;
+  /** The Messages API the assistant asks, with the requests it received; its replies can be scripted. */
+  anthropic: FakeAnthropic;
   close(): Promise<void>;
 }
 
@@ -40,29 +49,32 @@ export async function startBrowserHarness(): Promise<BrowserHarness> {
   // An empty Jira: connecting it scans in a moment, and tickets created in it are recorded.
   const jira = await startFakeJira({ auth: { tokens }, issues: [], changelogs: new Map(), statuses: [] });
   const atlassian: FakeAtlassian = await startFakeAtlassian({ tokens, ...OAUTH_CLIENT, sites: JIRA_SITES.map((site) => ({ ...site, jiraUrl: jira.url })) });
+  const anthropicKey = `sk-ant-test-${randomUUID()}`;
+  const anthropic = await startFakeAnthropic({ apiKey: anthropicKey });
   // The app's cookies are Secure; browsers accept them over plain HTTP from localhost, a
   // secure context, so the browser opens the app there, as a developer would. Atlassian
   // sends the browser back to the app's public address, so the app must know it before it
   // starts: the browser goes through a door whose port is known first, as through nginx.
   const door = await openDoor();
   const publicUrl = `http://localhost:${door.port}`;
-  const web = await startTestWeb(db, { ...atlassianEnv(atlassian), PUBLIC_URL: publicUrl });
+  const web = await startTestWeb(db, { ...atlassianEnv(atlassian), ANTHROPIC_API_KEY: anthropicKey, ANTHROPIC_BASE_URL: anthropic.url, PUBLIC_URL: publicUrl });
   door.forwardTo(Number(new URL(web.url).port));
   const workers = startTestWorkers(web, db);
   return {
     jira,
-    async tour(testName) {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "en-US" });
+    anthropic,
+    async tour(testName, { javaScriptEnabled = true } = {}) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "en-US", javaScriptEnabled });
       context.setDefaultTimeout(ACTION_TIMEOUT_MS);
       const page = await context.newPage();
-      return new Tour(page, publicUrl, await ScreenshotAlbum.create(testName), new ConsoleWatch(page));
+      return new Tour(page, publicUrl, await ScreenshotAlbum.create(testName), new ConsoleWatch(page), javaScriptEnabled);
     },
     async close() {
       await browser.close();
       await workers.close();
       await door.close();
       await web.close();
-      await Promise.all([jira.close(), atlassian.close()]);
+      await Promise.all([jira.close(), atlassian.close(), anthropic.close()]);
       await db.drop();
     },
   };

@@ -1,11 +1,10 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addDemoData, findingStep, SCAN_TIMEOUT_MS } from "./connection-steps.js";
 import { startBrowserHarness, JIRA_SITES, type BrowserHarness } from "./harness.js";
 import { signInWithTheForm, signOut, signUpWithTheForm } from "./sign-in-steps.js";
 import type { Tour } from "./tour.js";
 
-/** A demo scan takes a few seconds; the connection page refreshes itself every 3 s meanwhile. */
-const SCAN_TIMEOUT_MS = 30_000;
 /** An item type the demo's engineering board has (its support queue has only tickets). */
 const DEMO_TYPE = "bug";
 /** The project the journey reads in Jira, and creates its ticket in. */
@@ -33,13 +32,7 @@ describe("a new owner's first visit, in a real browser", () => {
       await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Journey Co");
       await tour.check("overview-empty");
 
-      await tour.visit("/connections", "connections");
-      await page.getByRole("button", { name: "Add demo data" }).click();
-      await page.waitForURL(/\/connections\/[0-9a-f-]{36}$/);
-      const connectionPath = new URL(page.url()).pathname;
-      // The page reloads itself until the scan is over; the locator follows each reload.
-      await page.getByRole("cell", { name: "succeeded", exact: true }).waitFor({ timeout: SCAN_TIMEOUT_MS });
-      await tour.check("connection-scanned");
+      const connectionPath = await addDemoData(tour);
 
       await page.getByRole("link", { name: "Overview", exact: true }).click();
       await page.waitForURL("**/overview");
@@ -92,7 +85,7 @@ describe("a new owner's first visit, in a real browser", () => {
 
       await tour.visit(`${connectionPath}/bottlenecks`, "bottlenecks-with-jira");
       const finding = page.locator("li.finding").first();
-      const step = (await finding.getByRole("heading", { level: 3 }).textContent())!.replace(/\s*\([^)]*\)\s*$/, "").trim();
+      const step = await findingStep(finding);
       await finding.getByRole("link", { name: "Create Jira ticket" }).click();
       await page.waitForURL(/\/bottlenecks\/ticket\?/);
       await expect(page.getByLabel("Jira project").inputValue()).resolves.toMatch(new RegExp(`:${JIRA_PROJECT}$`));

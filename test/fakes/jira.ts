@@ -398,3 +398,102 @@ function readToken(token: unknown, query: string): number | null {
     return null;
   }
 }
+
+/** One person as the fixtures show them once canaries are planted: every field of theirs holds the canary. */
+interface CanaryPerson {
+  accountId: string;
+  displayName: string;
+  emailAddress: string;
+}
+
+/** Each user object in `value` (anything with a string `accountId`: assignee, reporter, creator, authors…). */
+function eachUser(value: unknown, visit: (user: Record<string, unknown>) => void): void {
+  if (Array.isArray(value)) {
+    for (const entry of value) eachUser(entry, visit);
+  } else if (typeof value === "object" && value !== null) {
+    const record = value as Record<string, unknown>;
+    if (typeof record.accountId === "string") visit(record);
+    for (const entry of Object.values(record)) eachUser(entry, visit);
+  }
+}
+
+const isAssigneeItem = (item: JiraChangeItem) => item.fieldId === "assignee" || item.field === "assignee";
+
+/**
+ * Writes `canary` into everything that says who a person is: the account id, display name and
+ * email address of every user object of the issues and histories (assignee, reporter, creator,
+ * changelog and comment authors, …), and the account ids and names an assignee change item
+ * holds. One person keeps one identity everywhere, so the scan still sees the same people.
+ */
+export function injectPersonCanaries(fixtures: JiraFixtures, canary: string): JiraFixtures {
+  const byAccount = new Map<string, CanaryPerson>();
+  const byName = new Map<string, CanaryPerson>();
+  let people = 0;
+  const personOf = (accountId: string | null | undefined, displayName: string | null | undefined): CanaryPerson => {
+    const known = (accountId ? byAccount.get(accountId) : undefined) ?? (displayName ? byName.get(displayName) : undefined);
+    if (known) return known;
+    const number = ++people;
+    const person = {
+      accountId: `${canary}-account-${number}`,
+      displayName: `${displayName ?? `Person ${number}`} ${canary}`,
+      emailAddress: `person-${number}.${canary}@example.com`,
+    };
+    if (accountId) byAccount.set(accountId, person);
+    if (displayName) byName.set(displayName, person);
+    // A user object met again once rewritten stays the same person.
+    byAccount.set(person.accountId, person);
+    byName.set(person.displayName, person);
+    return person;
+  };
+  const histories = [...fixtures.changelogs.values()].flat();
+  const items = histories.flatMap((history) => history.items).filter(isAssigneeItem) as (JiraChangeItem & Record<string, unknown>)[];
+  // Everyone with an account id first, so that a name seen alone later resolves to the same person.
+  eachUser([fixtures.issues, histories], (user) => personOf(user.accountId as string, user.displayName as string | undefined));
+  for (const item of items) {
+    if (item.from) personOf(item.from, item.fromString);
+    if (item.to) personOf(item.to, item.toString);
+  }
+  eachUser([fixtures.issues, histories], (user) => {
+    const person = personOf(user.accountId as string, user.displayName as string | undefined);
+    Object.assign(user, person, { self: `https://fake.invalid/rest/api/3/user?accountId=${person.accountId}` });
+    if (user.avatarUrls) user.avatarUrls = { "48x48": `https://fake.invalid/avatar/${person.accountId}.png` };
+  });
+  for (const item of items) {
+    for (const [idField, nameField, tmpField] of [
+      ["from", "fromString", "tmpFromAccountId"],
+      ["to", "toString", "tmpToAccountId"],
+    ] as const) {
+      const accountId = item[idField];
+      const name = item[nameField];
+      if (!accountId && !name) continue;
+      const person = personOf(accountId, name);
+      item[idField] = accountId ? person.accountId : null;
+      item[nameField] = name ? person.displayName : null;
+      if (typeof item[tmpField] === "string") item[tmpField] = person.accountId;
+    }
+  }
+  return fixtures;
+}
+
+/**
+ * Writes `canary` into the ids Jira's format leaves free: every issue id and change history id
+ * becomes a string holding it. Keys stay as recorded (`EE-24`): projects are read from them.
+ * Issues and histories are first put in the order Jira gives them (time, then numeric id),
+ * since ids with a canary no longer sort as numbers and the fake then keeps the order held.
+ */
+export function injectIdCanaries(fixtures: JiraFixtures, canary: string): JiraFixtures {
+  const createdAt = (history: JiraHistory) => parseJiraTime(history.created).getTime();
+  const issueIds = new Map<string, string>();
+  fixtures.issues.sort((a, b) => updatedAt(a) - updatedAt(b) || Number(a.id) - Number(b.id));
+  for (const issue of fixtures.issues) {
+    issueIds.set(issue.id, `${canary}-issue-${issue.id}`);
+    issue.id = issueIds.get(issue.id)!;
+  }
+  fixtures.changelogs = new Map(
+    [...fixtures.changelogs].map(([issueId, histories]) => [
+      issueIds.get(issueId) ?? `${canary}-issue-${issueId}`,
+      [...histories].sort((a, b) => createdAt(a) - createdAt(b) || Number(a.id) - Number(b.id)).map((history) => ({ ...history, id: `${canary}-history-${history.id}` })),
+    ]),
+  );
+  return fixtures;
+}

@@ -94,6 +94,12 @@ export function survivalOf(output: ScanOutput): (step: string) => boolean {
   return (step) => (items.get(step) ?? 0) >= MIN_GROUP_ITEMS;
 }
 
+/** Whether the assistant may describe a finding: enough items in it, and every step it names may be named. */
+export function describableFindings(output: ScanOutput): (finding: Pick<BottleneckFinding, "step" | "to" | "items">) => boolean {
+  const survives = survivalOf(output);
+  return (finding) => output.sample.items >= MIN_GROUP_ITEMS && finding.items >= MIN_GROUP_ITEMS && survives(finding.step) && (finding.to === null || survives(finding.to));
+}
+
 export function buildContext(output: ScanOutput, options: ContextOptions): AssistantContext {
   const scope = oneLine(options.scopeLabel, 200);
   if (output.sample.items < MIN_GROUP_ITEMS) {
@@ -174,7 +180,7 @@ class Privacy {
   }
 
   survives(step: string): boolean {
-    return true; // TEMPORARY MUTATION
+    return (this.items.get(step) ?? 0) >= MIN_GROUP_ITEMS;
   }
 
   itemsIn(step: string): number {

@@ -1,6 +1,7 @@
 import Router from "@koa/router";
 import { askAssistant, MAX_QUESTION_LENGTH, questionOf, type ConversationRef } from "../../ai/assistant.js";
 import { conversationIn, conversationsAbout, messagesOf, type ConversationScope } from "../../ai/conversations.js";
+import { describableFindings } from "../../ai/context.js";
 import { sentBodiesOf, sentBodyOf } from "../../ai/request-records.js";
 import { suggestedQuestions } from "../../ai/suggested-questions.js";
 import type { Principal } from "../../auth/principal.js";
@@ -126,10 +127,14 @@ function conversationUrl(view: AnalyticsView, conversationId: string): string {
   return `/connections/${view.connectionId}/assistant?${params}`;
 }
 
-/** The question "Explain this bottleneck" opens the assistant with. */
+/**
+ * The question "Explain this bottleneck" opens the assistant with. A finding too small to
+ * describe is not named, as its figures are not sent either: the assistant says so.
+ */
 function seedQuestion(view: AnalyticsView, findingKey: string | null): string {
   const finding = findingKey === null ? undefined : findingsByKey(view.output.bottlenecks).get(findingKey);
   if (!finding) return "";
+  if (!describableFindings(view.output)(finding)) return "Explain the bottleneck I opened this from: why do items wait there, and what should we try first?";
   const where = finding.to === null ? `in "${finding.step}"` : `between "${finding.step}" and "${finding.to}"`;
   return `Explain the bottleneck ${where}: why do items wait there, and what should we try first?`;
 }

@@ -3,6 +3,7 @@ import Router from "@koa/router";
 import { findingKey, type BottleneckFinding } from "../../analysis/bottlenecks.js";
 import type { PoolClient } from "../../platform/db/pool.js";
 import { withTenant } from "../../platform/db/tenant.js";
+import { describableFindings } from "../../ai/context.js";
 import { sentBodyOf } from "../../ai/request-records.js";
 import { draftTicket } from "../../ai/ticket-drafter.js";
 import { AppError, badRequest, notFound } from "../../platform/errors.js";
@@ -46,6 +47,7 @@ export function bottleneckRoutes(deps: WebDeps): Router<RequestState> {
       tickets: await findingTickets(client, findingOf(analytics, "")),
     }));
     const { bottlenecks } = analytics.output;
+    const describable = describableFindings(analytics.output);
     const findingHref = (page: string, key: string, query: string) => {
       const params = new URLSearchParams(query);
       params.set("finding", key);
@@ -64,7 +66,8 @@ export function bottleneckRoutes(deps: WebDeps): Router<RequestState> {
           ...findingFigures(finding),
           ticket: tickets.get(findingKey(finding)) ?? null,
           ticketHref: findingHref("bottlenecks/ticket", findingKey(finding), scopeQueryOf(analytics.container)),
-          explainHref: findingHref("assistant", findingKey(finding), analytics.filterQuery),
+          // The assistant is sent nothing of a finding with fewer than 5 items, so it cannot explain one.
+          explainHref: describable(finding) ? findingHref("assistant", findingKey(finding), analytics.filterQuery) : null,
         })),
       })).filter((section) => section.findings.length > 0),
       canTicket: targets.length > 0,

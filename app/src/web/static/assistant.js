@@ -60,8 +60,8 @@ document.addEventListener("DOMContentLoaded", () => {
     if (url) {
       const link = document.createElement("a");
       link.href = url;
-      link.textContent = " Open the conversation.";
-      errorBox.append(link);
+      link.textContent = "Open the conversation.";
+      errorBox.append(" ", link);
     }
     errorBox.hidden = false;
   }
