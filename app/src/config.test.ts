@@ -67,6 +67,28 @@ describe("loadConfig", () => {
     expect(loadConfig({ ...valid(), NODE_ENV: "test", ATLASSIAN_API_URL: "http://127.0.0.1:9999/" }).atlassian.apiUrl).toBe("http://127.0.0.1:9999");
   });
 
+  it("leaves the assistant unconfigured without a key, sends it only to https in production, and bounds its limits", () => {
+    expect(loadConfig(valid()).ai).toEqual({
+      apiKey: undefined,
+      baseUrl: "https://api.anthropic.com",
+      model: "claude-sonnet-5-5",
+      maxOutputTokens: 1024,
+      contextTokens: 6000,
+      timeoutMs: 60_000,
+      requestsPerMinute: 10,
+      monthlyTokens: 2_000_000,
+    });
+    const key = `sk-ant-${randomBytes(8).toString("hex")}`;
+    expect(loadConfig({ ...valid(), ANTHROPIC_API_KEY: key }).ai.apiKey).toBe(key);
+    expect(problemsOf({ ...valid(), ANTHROPIC_API_KEY: key, ANTHROPIC_BASE_URL: "http://proxy.internal" })).toEqual([
+      "ANTHROPIC_BASE_URL must be https:// in production: tokens and client secrets travel to it",
+    ]);
+    const problems = problemsOf({ ...valid(), ANTHROPIC_API_KEY: key, AI_TIMEOUT_SECONDS: "0", AI_CONTEXT_TOKENS: "lots" });
+    expect(problems.some((p) => p.startsWith("AI_TIMEOUT_SECONDS is invalid"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("AI_CONTEXT_TOKENS is invalid"))).toBe(true);
+    expect(problems.join("\n")).not.toContain(key);
+  });
+
   it("requires issuer, JWKS and an audience or authorized party in OIDC mode, and only asymmetric algorithms", () => {
     const problems = problemsOf({ ...valid(), AUTH_MODE: "oidc", OIDC_ALGORITHMS: "RS256,HS256" });
     expect(problems.some((p) => p.startsWith("OIDC_ISSUER is missing"))).toBe(true);

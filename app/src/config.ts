@@ -107,7 +107,7 @@ const variables = {
     hint: "an Anthropic API key (console.anthropic.com, Settings → API keys); unset, the assistant shows “not configured” and nothing is sent",
   },
   ANTHROPIC_BASE_URL: { schema: baseUrl.default("https://api.anthropic.com"), hint: "the Messages API's address, e.g. https://api.anthropic.com (tests point it at a local fake)" },
-  AI_MODEL: { schema: z.string().regex(/^[A-Za-z0-9._:@-]{1,100}$/).default("claude-sonnet-4-5"), hint: "the Claude model the assistant asks, e.g. claude-sonnet-4-5" },
+  AI_MODEL: { schema: z.string().regex(/^[A-Za-z0-9._:@-]{1,100}$/).default("claude-sonnet-5-5"), hint: "the Claude model the assistant asks, e.g. claude-sonnet-5-5" },
   AI_MAX_OUTPUT_TOKENS: { schema: z.coerce.number().int().min(64).max(32000).default(1024), hint: "most tokens one answer may take, e.g. 1024" },
   AI_CONTEXT_TOKENS: { schema: z.coerce.number().int().min(500).max(150000).default(6000), hint: "most tokens of aggregates sent with a question, e.g. 6000" },
   AI_TIMEOUT_SECONDS: { schema: z.coerce.number().int().min(1).max(600).default(60), hint: "seconds an answer may take in all before it is given up, e.g. 60" },

@@ -182,6 +182,21 @@ describe("when Claude fails", () => {
     const { rows } = await app.db.owner.query("SELECT 1 FROM ai_messages WHERE content LIKE 'The first half of%'");
     expect(rows).toHaveLength(0);
   });
+
+  it("shows a question whose answer was never finished, its process stopped, as unanswered", async () => {
+    await app.owner.get(assistantPath());
+    const asked = await app.owner.post(assistantPath(), { question: "Will this answer survive a restart?" });
+    const conversationUrl = asked.location!.split("#")[0]!;
+    const requestId = /\/assistant\/sent\/([0-9a-f-]{36})/.exec((await app.owner.get(conversationUrl)).body)![1]!;
+    // As a web process that stopped mid-answer leaves it: the request pending, no answer stored.
+    await app.db.owner.query("DELETE FROM ai_messages WHERE request_id = $1 AND role = 'assistant'", [requestId]);
+    await app.db.owner.query("UPDATE ai_requests SET status = 'pending', started_at = now() - interval '2 minutes' WHERE id = $1", [requestId]);
+    expect((await app.owner.get(conversationUrl)).body).toContain("The answer is still being written.");
+    await app.db.owner.query("UPDATE ai_requests SET started_at = now() - interval '16 minutes' WHERE id = $1", [requestId]);
+    const page = await app.owner.get(conversationUrl);
+    expect(page.body).toContain("No answer: The server stopped before the answer was finished. Ask again.");
+    expect(page.body).not.toContain("The answer is still being written.");
+  });
 });
 
 describe("the organization's limits", () => {
@@ -286,20 +301,24 @@ describe("tenants and people", () => {
       app.connectionId,
     ]);
     const pair = { between: [people[0]!.id, people[1]!.id], count: 9, items: 6, thin: false };
+    // And one person no stored row stands for any more.
+    const gone = randomUUID();
+    const withGone = { between: [people[0]!.id, gone].sort(), count: 5, items: 5, thin: false };
     await app.db.owner.query(
       `INSERT INTO scan_outputs (tenant_id, scope, computed_at, output, connection_id, scan_id)
        SELECT tenant_id, scope, computed_at + interval '1 second', jsonb_set(output, '{handoffs,pingPongs}', $2::jsonb), connection_id, scan_id
        FROM scan_outputs WHERE scope = 'connection:' || $1 ORDER BY computed_at DESC LIMIT 1`,
-      [app.connectionId, JSON.stringify([pair])],
+      [app.connectionId, JSON.stringify([pair, withGone])],
     );
     const systemOf = (index: number) => (anthropic.requests[index]!.body as { system: string }).system.split("<aggregates>\n").at(-1)!;
     await askStreaming(app.owner, "Who hands work back and forth?");
     const pseudonyms = systemOf(0).match(/Person \d+/g);
-    expect(pseudonyms).toHaveLength(2);
+    expect(new Set(pseudonyms).size).toBe(3);
     for (const { id, display_name } of people) {
       expect(systemOf(0)).not.toContain(display_name);
       expect(systemOf(0)).not.toContain(id);
     }
+    expect(systemOf(0)).not.toContain(gone);
     await askStreaming(app.owner, "Again?");
     expect(systemOf(1).match(/Person \d+/g)).toEqual(pseudonyms);
 
@@ -312,8 +331,12 @@ describe("tenants and people", () => {
     await app.owner.get(assistantPath());
     expect((await app.owner.post(`${assistantPath()}/names`, { names: "on" })).status).toBe(303);
     await askStreaming(app.owner, "And with names?");
-    expect(systemOf(3)).not.toMatch(/Person \d+/);
     for (const { display_name } of people) expect(systemOf(3)).toContain(display_name);
+    // Only the person without a stored name keeps a pseudonym, the same one; no key is shown.
+    const goneLabel = new Set(systemOf(3).match(/Person \d+/g));
+    expect(goneLabel.size).toBe(1);
+    expect(pseudonyms).toContain([...goneLabel][0]);
+    expect(systemOf(3)).not.toContain(gone);
     await app.owner.post(`${assistantPath()}/names`, { names: "off" });
   });
 });

@@ -24,6 +24,13 @@ export interface StoredMessage {
 const TITLE_LENGTH = 80;
 
 /**
+ * A request still pending this long was cut short by its process stopping: it outlasts the
+ * longest timeout an answer may have (AI_TIMEOUT_SECONDS is at most 600).
+ */
+const ABANDONED_AFTER = "15 minutes";
+const ABANDONED_MESSAGE = "The server stopped before the answer was finished. Ask again.";
+
+/**
  * Conversations and their messages. Every query runs as one person of one tenant
  * (withMember): row-level security shows a person only their own.
  */
@@ -56,10 +63,12 @@ export async function conversationsAbout(client: PoolClient, about: Conversation
 
 export async function messagesOf(client: PoolClient, conversationId: string): Promise<StoredMessage[]> {
   const { rows } = await client.query<{ id: string; role: "user" | "assistant"; content: string; created_at: Date; request_id: string; status: StoredMessage["request"]["status"]; error_message: string | null }>(
-    `SELECT m.id, m.role, m.content, m.created_at, r.id AS request_id, r.status, r.error_message
+    `SELECT m.id, m.role, m.content, m.created_at, r.id AS request_id,
+            CASE WHEN r.status = 'pending' AND r.started_at < now() - $2::interval THEN 'failed' ELSE r.status END AS status,
+            CASE WHEN r.status = 'pending' AND r.started_at < now() - $2::interval THEN $3 ELSE r.error_message END AS error_message
      FROM ai_messages m JOIN ai_requests r ON r.id = m.request_id
      WHERE m.conversation_id = $1 ORDER BY m.created_at, m.role DESC`,
-    [conversationId],
+    [conversationId, ABANDONED_AFTER, ABANDONED_MESSAGE],
   );
   return rows.map((row) => ({
     id: row.id,

@@ -15,9 +15,13 @@ import { assistantShowsNames } from "./tenant-settings.js";
  */
 export async function assistantSubject(deps: WebDeps, principal: Principal, view: AnalyticsView, focusFinding?: string): Promise<Subject> {
   const keys = peopleIn(view.output);
-  const labels = await withTenant(deps.pool, principal.tenantId, async (client) =>
-    (await assistantShowsNames(client)) ? namesOf(client, keys) : pseudonymsOf(client, principal.tenantId, keys),
-  );
+  const labels = await withTenant(deps.pool, principal.tenantId, async (client) => {
+    const pseudonyms = await pseudonymsOf(client, principal.tenantId, keys);
+    if (!(await assistantShowsNames(client))) return pseudonyms;
+    // Someone no stored person stands for keeps their pseudonym: a key is never shown.
+    const names = await namesOf(client, keys);
+    return new Map(keys.map((key) => [key, names.get(key) ?? pseudonyms.get(key)!]));
+  });
   return {
     output: view.output,
     scopeLabel: scopeLabelOf(view),
@@ -27,12 +31,10 @@ export async function assistantSubject(deps: WebDeps, principal: Principal, view
   };
 }
 
-/** People by the names their tools gave them; a key that names no stored person is the name an imported log carried. */
+/** People by the names their tools (or an imported log) gave them, by actor row id. */
 async function namesOf(client: PoolClient, keys: readonly string[]): Promise<Map<string, string>> {
-  const ids = keys.filter((key) => isUuid(key));
-  const { rows } = await client.query<{ id: string; display_name: string }>("SELECT id, display_name FROM actors WHERE id = ANY($1::uuid[])", [ids]);
-  const names = new Map(rows.map((row) => [row.id, row.display_name]));
-  return new Map(keys.map((key) => [key, names.get(key) ?? key]));
+  const { rows } = await client.query<{ id: string; display_name: string }>("SELECT id, display_name FROM actors WHERE id = ANY($1::uuid[])", [keys.filter((key) => isUuid(key))]);
+  return new Map(rows.map((row) => [row.id, row.display_name]));
 }
 
 function scopeLabelOf(view: AnalyticsView): string {
