@@ -217,6 +217,8 @@ describe("the organization's limits", () => {
     anthropic.setReply(() => ({ kind: "answer", text: "Counted.", inputTokens: 1234, outputTokens: 56 }));
     await askStreaming(app.owner, "How many tokens?");
     expect(await app.web.redis.get(`ai:tokens:${tenantId}:${new Date().toISOString().slice(0, 7)}`)).toBe("1290");
+    const { rows } = await app.db.owner.query("SELECT purpose, status, input_tokens, output_tokens FROM ai_requests WHERE request_body = $1", [anthropic.requests[0]!.rawBody]);
+    expect(rows).toEqual([{ purpose: "chat", status: "succeeded", input_tokens: 1234, output_tokens: 56 }]);
     const page = await app.owner.get(assistantPath());
     expect(page.body).toContain("has used 1,290 of its 2,000,000 tokens this month");
   });
