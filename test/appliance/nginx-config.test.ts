@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { X509Certificate, createPrivateKey, createPublicKey } from "node:crypto";
+import { X509Certificate, createPrivateKey, createPublicKey, randomUUID } from "node:crypto";
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from "node:http";
 import { request as httpsRequest } from "node:https";
@@ -40,6 +40,9 @@ interface Upstream {
   close(): Promise<void>;
 }
 
+/** How long the stand-in's streamed answer pauses between its two events. */
+const STREAM_PAUSE_MS = 1_500;
+
 async function startUpstream(): Promise<Upstream> {
   const hits = new Map<string, number>();
   const server = createServer(async (req, res) => {
@@ -55,6 +58,13 @@ async function startUpstream(): Promise<Upstream> {
       res.setHeader("Content-Type", "text/css; charset=utf-8");
       res.setHeader("Cache-Control", "public, max-age=3600");
       res.end("body { color: black }");
+      return;
+    }
+    if (/^\/connections\/[0-9a-f-]{36}\/assistant$/.test(url.pathname)) {
+      // An answer streamed as it is written, without asking nginx not to buffer it.
+      res.setHeader("Content-Type", "text/event-stream");
+      res.write('event: text\ndata: {"text":"first"}\n\n');
+      setTimeout(() => res.end('event: done\ndata: {"url":"/"}\n\n'), STREAM_PAUSE_MS);
       return;
     }
     res.statusCode = url.pathname === "/missing" || url.pathname.includes("gone") ? 404 : 200;
@@ -506,6 +516,32 @@ describe("nginx in front of the app", () => {
     const upload = await httpsCall(nginx, { method: "POST", path: "/connections/import", body: TWO_MEGABYTES });
     expect(upload.status).toBe(200);
     expect(JSON.parse(upload.body)).toMatchObject({ bytes: TWO_MEGABYTES.length });
+  });
+
+  it("passes the assistant's streamed answer on as it is written, and waits for a whole answer as long as the app may take", async () => {
+    const ca = await readFile(nginx.certFile);
+    const arrivals: { at: number; text: string }[] = [];
+    const started = Date.now();
+    await new Promise<void>((resolve, reject) => {
+      const req = httpsRequest(
+        { host: "127.0.0.1", port: nginx.httpsPort, servername: "localhost", ca, agent: false, method: "POST", path: `/connections/${randomUUID()}/assistant`, headers: { host: "localhost", accept: "text/event-stream" } },
+        (res) => {
+          res.on("data", (chunk: Buffer) => arrivals.push({ at: Date.now() - started, text: chunk.toString() }));
+          res.on("end", resolve);
+        },
+      );
+      req.on("error", reject);
+      req.end("question=Why");
+    });
+    expect(arrivals.map((arrival) => arrival.text).join("")).toContain("event: done");
+    // The first event was in the client's hands long before the second was written.
+    const first = arrivals.find((arrival) => arrival.text.includes('"first"'))!;
+    expect(arrivals.at(-1)!.at - first.at).toBeGreaterThan(STREAM_PAUSE_MS / 2);
+
+    const config = await readFile(path.join(NGINX_DIR, "nginx.conf.template"), "utf8");
+    const assistant = /location ~ "\^\/connections\/[^"]*assistant[^"]*" \{([^}]*)\}/.exec(config)![1]!;
+    // AI_TIMEOUT_SECONDS is at most 600 (app/src/config.ts).
+    expect(Number(/proxy_read_timeout (\d+)s;/.exec(assistant)![1])).toBeGreaterThan(600);
   });
 
   it("marks fingerprinted static files immutable and caches them, and keeps the app's Cache-Control for other names", async () => {
