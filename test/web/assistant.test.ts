@@ -343,6 +343,36 @@ describe("tenants and people", () => {
   });
 });
 
+describe("deleting a conversation", () => {
+  it("deletes it with what was sent for it, for its owner only; the month's token count stays", async () => {
+    anthropic.setReply(() => ({ kind: "answer", text: "To be deleted.", inputTokens: 100, outputTokens: 10 }));
+    await app.owner.get(assistantPath());
+    const asked = await app.owner.post(assistantPath(), { question: "Something to forget" });
+    const conversationUrl = asked.location!.split("#")[0]!;
+    const page = await app.owner.get(conversationUrl);
+    const deletePath = decode(/<form method="post" action="([^"]+\/delete)"/.exec(page.body)![1]!);
+    const requestId = /\/assistant\/sent\/([0-9a-f-]{36})/.exec(page.body)![1]!;
+    const month = `ai:tokens:${tenantId}:${new Date().toISOString().slice(0, 7)}`;
+    const used = await app.web.redis.get(month);
+
+    // A teammate of the same organization cannot delete it, nor see it.
+    const teammate = await joinAsNewMember(app.web, await invite(app.owner, `${randomUUID()}@example.com`));
+    await teammate.get(assistantPath());
+    expect((await teammate.post(deletePath, {})).status).toBe(404);
+    expect((await teammate.get(conversationUrl)).status).toBe(404);
+
+    const deleted = await app.owner.post(deletePath, {});
+    expect(deleted.status).toBe(303);
+    expect(deleted.location).toBe(assistantPath());
+    expect((await app.owner.get(conversationUrl)).status).toBe(404);
+    expect((await app.owner.get(`${assistantPath()}/sent/${requestId}`)).status).toBe(404);
+    expect((await app.db.owner.query("SELECT 1 FROM ai_requests WHERE id = $1", [requestId])).rowCount).toBe(0);
+    expect((await app.db.owner.query("SELECT 1 FROM ai_messages WHERE content = 'Something to forget'")).rowCount).toBe(0);
+    expect(await app.web.redis.get(month)).toBe(used);
+    expect((await app.owner.get(assistantPath())).body).not.toContain("Something to forget");
+  });
+});
+
 describe("secrets", () => {
   it("never writes the API key to the log", () => {
     expect(app.web.logs.text.length).toBeGreaterThan(0);

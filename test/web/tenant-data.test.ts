@@ -18,7 +18,47 @@ afterAll(async () => {
 });
 
 /** Every table that holds workflow data read from a tenant's tools. */
-const WORKFLOW_TABLES = ["connections", "scans", "work_items", "events", "actors", "scan_cursors", "scan_outputs", "created_tickets"];
+const WORKFLOW_TABLES = [
+  "connections",
+  "scans",
+  "work_items",
+  "events",
+  "actors",
+  "scan_cursors",
+  "scan_outputs",
+  "created_tickets",
+  "ai_conversations",
+  "ai_messages",
+  "ai_requests",
+  "ai_pseudonyms",
+];
+
+/** One question to the assistant about the connection, as the person asked it: their conversation, the request that carried it, a pseudonym. */
+async function assistantHistory(tenantId: string, userId: string, connectionId: string): Promise<void> {
+  const request = await db.owner.query<{ id: string }>(
+    "INSERT INTO ai_requests (tenant_id, user_id, purpose, model, request_body, status) VALUES ($1, $2, 'chat', 'claude-test', '{}', 'succeeded') RETURNING id",
+    [tenantId, userId],
+  );
+  const conversation = await db.owner.query<{ id: string }>(
+    "INSERT INTO ai_conversations (tenant_id, user_id, connection_id, scope, title) VALUES ($1, $2, $3, '', 'Why?') RETURNING id",
+    [tenantId, userId, connectionId],
+  );
+  await db.owner.query("INSERT INTO ai_messages (tenant_id, user_id, conversation_id, role, content, request_id) VALUES ($1, $2, $3, 'user', 'Why?', $4)", [
+    tenantId,
+    userId,
+    conversation.rows[0]!.id,
+    request.rows[0]!.id,
+  ]);
+  await db.owner.query("INSERT INTO ai_pseudonyms (tenant_id, person_key, number) SELECT $1, $2, coalesce(max(number), 0) + 1 FROM ai_pseudonyms WHERE tenant_id = $1", [
+    tenantId,
+    randomUUID(),
+  ]);
+}
+
+async function userIdOf(tenantId: string, displayName: string): Promise<string> {
+  const { rows } = await db.owner.query<{ id: string }>("SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.tenant_id = $1 AND u.display_name = $2", [tenantId, displayName]);
+  return rows[0]!.id;
+}
 
 async function rowCounts(tenantId: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
@@ -50,6 +90,7 @@ async function tenantWithData(name: string): Promise<{ owner: Browser; tenantId:
     connectionIds[0],
     randomUUID(),
   ]);
+  await assistantHistory(tenantId, await userIdOf(tenantId, "Test Owner"), connectionIds[0]!);
   return { owner, tenantId, connectionIds };
 }
 
@@ -80,6 +121,8 @@ describe("the data page", () => {
     const b = await tenantWithData("Delete B");
     const member = await joinAsNewMember(web, await invite(a.owner, `${randomUUID()}@example.com`), "Mel");
     const admin = await joinAsNewMember(web, await invite(a.owner, `${randomUUID()}@example.com`, "admin"), "Ada");
+    // A conversation the owner cannot see (it is the member's own) goes too.
+    await assistantHistory(a.tenantId, await userIdOf(a.tenantId, "Mel"), a.connectionIds[1]!);
     const before = await rowCounts(a.tenantId);
     for (const table of WORKFLOW_TABLES) expect(before[table], table).toBeGreaterThan(0);
     const otherBefore = await rowCounts(b.tenantId);

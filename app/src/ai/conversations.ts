@@ -91,3 +91,14 @@ export async function addMessage(
   await client.query("UPDATE ai_conversations SET updated_at = now() WHERE id = $1", [message.conversationId]);
   return rows[0]!.id;
 }
+
+/**
+ * Deletes one of the person's conversations with what was sent for it: its messages and the
+ * requests that carried them. The organization's token count for the month keeps their use.
+ */
+export async function deleteConversation(client: PoolClient, about: ConversationScope, id: string): Promise<void> {
+  await conversationIn(client, about, id);
+  const { rows } = await client.query<{ request_id: string }>("SELECT DISTINCT request_id FROM ai_messages WHERE conversation_id = $1", [id]);
+  await client.query("DELETE FROM ai_conversations WHERE id = $1", [id]);
+  await client.query("DELETE FROM ai_requests WHERE id = ANY($1::uuid[])", [rows.map((row) => row.request_id)]);
+}

@@ -1,6 +1,6 @@
 import Router from "@koa/router";
 import { askAssistant, MAX_QUESTION_LENGTH, questionOf, type ConversationRef } from "../../ai/assistant.js";
-import { conversationIn, conversationsAbout, messagesOf, type ConversationScope } from "../../ai/conversations.js";
+import { conversationIn, conversationsAbout, deleteConversation, messagesOf, type ConversationScope } from "../../ai/conversations.js";
 import { describableFindings } from "../../ai/context.js";
 import { sentBodiesOf, sentBodyOf } from "../../ai/request-records.js";
 import { suggestedQuestions } from "../../ai/suggested-questions.js";
@@ -81,6 +81,15 @@ export function assistantRoutes(deps: WebDeps): Router<RequestState> {
       const page = await assistantPage(deps, principal, view, { conversationId, question: stored ? "" : field(ctx, "question"), finding, error: err.message });
       renderPage(ctx, deps.render, "assistant", page, err.status);
     }
+  });
+
+  router.post("/connections/:id/assistant/conversations/:conversationId/delete", async (ctx) => {
+    const principal = requirePrincipal(ctx);
+    const view = await viewOf(ctx, deps, principal);
+    const conversationId = uuidParam(ctx, "conversationId", "conversation");
+    await withMember(deps.pool, { tenantId: principal.tenantId, userId: principal.userId }, (client) => deleteConversation(client, scopeOf(view), conversationId));
+    ctx.status = 303;
+    ctx.redirect(`/connections/${view.connectionId}/assistant${view.filterQuery}`);
   });
 
   router.get("/connections/:id/assistant/sent/:requestId", async (ctx) => {
@@ -188,5 +197,6 @@ async function assistantPage(deps: WebDeps, principal: Principal, view: Analytic
     showsNames,
     isOwner: principal.role === "owner",
     namesAction: `${base}/names`,
+    deleteAction: conversation ? `${base}/conversations/${conversation.id}/delete${view.filterQuery}` : null,
   };
 }
