@@ -69,6 +69,11 @@ describe("the assistant in a real browser", () => {
     expect(harness.anthropic.requests, "one request to Claude for one question").toHaveLength(sentBefore + 1);
     const sent = harness.anthropic.requests[sentBefore]!;
     await answer.getByText("What was sent", { exact: true }).click();
+    // Read as text first: the rules and aggregates with their line breaks, then the conversation.
+    const { system, messages } = sent.body as { system: string; messages: { content: string }[] };
+    await expect(answer.locator(".sent-body pre").first().textContent()).resolves.toBe(system);
+    await expect(answer.locator(".sent-messages .sent-text").last().textContent()).resolves.toBe(messages.at(-1)!.content);
+    await answer.getByText(/^The request body byte for byte/).click();
     const sentBlock = answer.locator("pre[data-sent]");
     await sentBlock.waitFor({ state: "visible" });
     expect(await sentBlock.textContent(), "What was sent is the request body, byte for byte").toBe(sent.rawBody);

@@ -81,6 +81,9 @@ describe("asking the assistant", () => {
     expect(page.body).toContain("<strong>Code review</strong> is where items wait longest.");
     expect(page.body).not.toContain("<script>alert(1)");
     expect(sentBlocks(page.body)).toEqual([sent.rawBody]);
+    // The same, read as text: the system prompt with its line breaks, then the messages.
+    expect(decode(/<div class="sent-body" tabindex="0"><pre>([^<]*)<\/pre>/.exec(page.body)![1]!)).toBe(body.system);
+    expect(decode(/<ol class="sent-messages">([\s\S]*?)<\/ol>/.exec(page.body)![1]!)).toContain('<strong>You:</strong> <span class="sent-text">Where do items wait longest?</span>');
     const file = await app.owner.get(/href="([^"]*\/assistant\/sent\/[^"]+)"/.exec(page.body)![1]!);
     expect(file.headers.get("content-type")).toBe("application/json; charset=utf-8");
     expect(file.body).toBe(sent.rawBody);

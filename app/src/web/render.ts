@@ -27,7 +27,8 @@ export function createRenderer(): Renderer {
   const layout = handlebars.compile(readFileSync(path.join(VIEWS, "layouts", "main.hbs"), "utf8"), { strict: false });
   const pages = new Map<string, HandlebarsTemplateDelegate>();
   for (const file of readdirSync(path.join(VIEWS, "pages"))) {
-    pages.set(path.basename(file, ".hbs"), handlebars.compile(readFileSync(path.join(VIEWS, "pages", file), "utf8")));
+    // preventIndent: an indented partial would otherwise indent every line of the text it shows, even inside <pre>.
+    pages.set(path.basename(file, ".hbs"), handlebars.compile(readFileSync(path.join(VIEWS, "pages", file), "utf8"), { preventIndent: true }));
   }
   return (page, data) => {
     const template = pages.get(page);

@@ -15,6 +15,7 @@ import { openEventStream, wantsEventStream } from "../event-stream.js";
 import { field } from "../form.js";
 import { answerHtml } from "../markdown.js";
 import { renderPage, requirePrincipal, uuidParam, type WebContext } from "../page.js";
+import { sentDisclosure } from "../sent-disclosure.js";
 import { requireContainer } from "../stored-outputs.js";
 import type { RequestState } from "../state.js";
 import { findingsByKey } from "../ticket-draft.js";
@@ -183,9 +184,7 @@ async function assistantPage(deps: WebDeps, principal: Principal, view: Analytic
       html: message.role === "assistant" ? answerHtml(message.content) : null,
       failed: message.role === "user" && message.request.status === "failed",
       pending: message.role === "user" && message.request.status === "pending",
-      sent: bodies.get(message.request.id) ?? "",
-      sentBytes: Buffer.byteLength(bodies.get(message.request.id) ?? ""),
-      sentHref: `${base}/sent/${message.request.id}`,
+      ...sentDisclosure(bodies.get(message.request.id) ?? "", view.connectionId, message.request.id),
     })),
     question: input.question,
     finding: input.finding,

@@ -13,6 +13,7 @@ import { assistantSubject } from "../assistant-subject.js";
 import type { WebDeps } from "../deps.js";
 import { field } from "../form.js";
 import { findingFigures } from "../overview-figures.js";
+import { sentDisclosure } from "../sent-disclosure.js";
 import { renderPage, requirePrincipal, uuidParam, withFormErrors, type WebContext } from "../page.js";
 import type { RequestState } from "../state.js";
 import { createTicket, type FindingRef } from "../ticket-creation.js";
@@ -89,7 +90,7 @@ export function bottleneckRoutes(deps: WebDeps): Router<RequestState> {
       const subject = await assistantSubject(deps, principal, found.analytics, found.key);
       const drafted = await draftTicket(deps.assistant, { tenantId: principal.tenantId, userId: principal.userId }, { ...subject, focusFinding: found.key });
       const sent = (await withTenant(deps.pool, principal.tenantId, (client) => sentBodyOf(client, drafted.requestId, principal.userId))) ?? "";
-      const aiDraft = { sent, sentBytes: Buffer.byteLength(sent), sentHref: `/connections/${form.connectionId}/assistant/sent/${drafted.requestId}` };
+      const aiDraft = sentDisclosure(sent, form.connectionId, drafted.requestId);
       renderPage(ctx, deps.render, "finding-ticket", { ...form, draft: { summary: drafted.summary, description: drafted.description }, aiDraft });
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
