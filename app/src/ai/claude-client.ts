@@ -97,6 +97,8 @@ export class ClaudeClient {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), config.timeoutMs);
     let sentBody: string | null = null;
+    // A failure to record the request is TwinFlow's own, not Claude's: it surfaces as itself.
+    let ownFailure: unknown = null;
     const client = new Anthropic({
       apiKey: config.apiKey,
       baseURL: config.baseUrl,
@@ -107,8 +109,13 @@ export class ClaudeClient {
       logger: sdkLogger(log),
       fetch: async (url, init) => {
         const body = typeof init?.body === "string" ? init.body : "";
-        if (sentBody === null) await hooks.beforeSend(body);
-        else if (body !== sentBody) throw new Error("a retry would send a different body than the one recorded");
+        try {
+          if (sentBody === null) await hooks.beforeSend(body);
+          else if (body !== sentBody) throw new Error("a retry would send a different body than the one recorded");
+        } catch (err) {
+          ownFailure = err;
+          throw err;
+        }
         sentBody = body;
         return fetch(url, init);
       },
@@ -123,6 +130,7 @@ export class ClaudeClient {
           });
           return { ...result, attempts: attempt };
         } catch (err) {
+          if (ownFailure !== null) throw ownFailure;
           const code = controller.signal.aborted ? "ai_timeout" : codeOf(err, streamed);
           const wait = waitBeforeRetry(err, attempt);
           const retry = !streamed && (code === "ai_rate_limited" || code === "ai_overloaded") && attempt < MAX_ATTEMPTS && wait !== null && Date.now() + wait < deadline;
