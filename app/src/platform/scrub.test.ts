@@ -72,6 +72,10 @@ describe("scrubText", () => {
     expect(scrubText("bearer canary-lower")).toBe("Bearer [REDACTED]");
   });
 
+  it("scrubs Anthropic API keys", () => {
+    expect(scrubText("Claude refused key sk-ant-api03-canary_7f3a-XYZ with 401")).toBe("Claude refused key [REDACTED] with 401");
+  });
+
   it("scrubs bare JWTs", () => {
     const payload = Buffer.from('{"sub":"canary-user","exp":1}').toString("base64url");
     const jwt = `eyJhbGciOiJIUzI1NiJ9.${payload}.c2lnbmF0dXJlLWNhbmFyeQ`;

@@ -61,6 +61,9 @@ const BEARER_TOKEN = /\bBearer\s+[A-Za-z0-9\-._~+/]+=*/gi;
 /** Three base64url segments whose header is a JSON object (`{"` encodes to `eyJ`). */
 const JWT = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 
+/** Anthropic API keys, wherever a message quotes one (an SDK line, a misconfigured URL). */
+const ANTHROPIC_KEY = /\bsk-ant-[A-Za-z0-9_-]+/g;
+
 /** Paths whose last segment is itself a secret: an invitation link carries its token in the path. */
 const SECRET_PATH = /(\/invite\/)[^/?#\s"'<>]+/gi;
 
@@ -73,7 +76,7 @@ export function scrubUrl(url: string): string {
     .replace(USERINFO_PASSWORD, `$1${REDACTED}@`);
 }
 
-/** `scrubUrl` for every URL inside free text, plus bearer tokens and bare JWTs. */
+/** `scrubUrl` for every URL inside free text, plus bearer tokens, bare JWTs and Anthropic keys. */
 export function scrubText(text: string): string {
-  return scrubUrl(text).replace(BEARER_TOKEN, `Bearer ${REDACTED}`).replace(JWT, REDACTED_JWT);
+  return scrubUrl(text).replace(BEARER_TOKEN, `Bearer ${REDACTED}`).replace(JWT, REDACTED_JWT).replace(ANTHROPIC_KEY, REDACTED);
 }
