@@ -117,9 +117,13 @@ trap 'stop_all' EXIT
 
 # Job control puts each process in its own process group, so Ctrl-C reaches only this
 # script, which then stops them with SIGTERM (a clean shutdown) and waits.
+# Each process serves its own /metrics and /healthz, so each needs a port of its own: from
+# METRICS_PORT up, one each (0: each picks a free one).
+metrics_base="${METRICS_PORT:-9464}"
 set -m
-for name in "${names[@]}"; do
-  bin/twinflow "$name" </dev/null > >(prefix "$name") 2>&1 &
+for i in "${!names[@]}"; do
+  metrics_port=$((metrics_base == 0 ? 0 : metrics_base + i))
+  METRICS_PORT="$metrics_port" bin/twinflow "${names[$i]}" </dev/null > >(prefix "${names[$i]}") 2>&1 &
   pids+=("$!")
 done
 
