@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { replySequence, startFakeAnthropic, type FakeAnthropic } from "../../../test/fakes/anthropic.js";
+import { freePort } from "../../../test/support/net.js";
 import type { AiConfig } from "../config.js";
 import { AssistantError, ClaudeClient, MAX_ATTEMPTS } from "./claude-client.js";
 
@@ -98,6 +99,11 @@ describe("the Claude client", () => {
     }
     const wrongKey = client({ apiKey: "sk-ant-wrong" });
     await expect(wrongKey.answer(request, recorded().hooks)).rejects.toMatchObject({ code: "ai_refused_key" });
+  });
+
+  it("says Claude's API cannot be reached when nothing answers at its address", async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    await expect(client({ baseUrl: closed }).answer(request, recorded().hooks)).rejects.toMatchObject({ code: "ai_unreachable", status: 502 });
   });
 
   it("sends nothing when the request cannot be recorded, and says what failed", async () => {
