@@ -1,3 +1,4 @@
+import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
 import { startTestApp, type TestApp } from "./app.js";
 import type { TestDatabase } from "./database.js";
 import { signUp, untilScansSettle, type Browser } from "./web.js";
@@ -31,4 +32,11 @@ export async function startDemoApp(name: string, overrides: Record<string, strin
   const app = await startTestApp(overrides);
   const owner = await signUp(app.web, { email: `${name.toLowerCase()}@example.com`, tenantName: `${name} Co` });
   return { ...app, owner, connectionId: await connectAnalysedDemo(owner, app.db) };
+}
+
+/** A connection's scan output as the API gives it; `query` names a project or filters ("?type=Bug"). */
+export async function scanOutputOf(browser: Browser, connectionId: string, query = ""): Promise<ScanOutput> {
+  const response = await browser.get(`/api/v1/connections/${connectionId}/scan-output${query}`, { accept: "application/json" });
+  if (response.status !== 200) throw new Error(`the scan output of ${connectionId}${query} answered ${response.status}: ${response.body.slice(0, 300)}`);
+  return (JSON.parse(response.body) as { output: ScanOutput }).output;
 }

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
 import { replySequence, startFakeAnthropic, type FakeAnthropic } from "../fakes/anthropic.js";
-import { connectAnalysedDemo, startDemoApp, type DemoApp } from "../support/demo.js";
+import { connectAnalysedDemo, scanOutputOf, startDemoApp, type DemoApp } from "../support/demo.js";
 import { Browser, invite, joinAsNewMember, signUp, startTestWeb, type TestWeb } from "../support/web.js";
 
 const API_KEY = `sk-ant-test-${randomUUID()}`;
@@ -21,8 +21,7 @@ beforeAll(async () => {
   app = await startDemoApp("Assistant", { ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_BASE_URL: anthropic.url, AI_TIMEOUT_SECONDS: "2" });
   const { rows } = await app.db.owner.query<{ id: string }>("SELECT id FROM tenants WHERE name = 'Assistant Co'");
   tenantId = rows[0]!.id;
-  const api = await app.owner.get(`/api/v1/connections/${app.connectionId}/scan-output`, { accept: "application/json" });
-  output = (JSON.parse(api.body) as { output: ScanOutput }).output;
+  output = await scanOutputOf(app.owner, app.connectionId);
 }, 60_000);
 
 afterAll(async () => {

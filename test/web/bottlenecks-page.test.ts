@@ -9,7 +9,7 @@ import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
 import { startFakeAnthropic, type FakeAnthropic } from "../fakes/anthropic.js";
 import { ACME_SITE as SITE, consentWithAtlassian, startEmptyJiraSite, type FakeJiraSite } from "../support/atlassian.js";
 import { startTestApp, type TestApp } from "../support/app.js";
-import { connectAnalysedDemo } from "../support/demo.js";
+import { connectAnalysedDemo, scanOutputOf } from "../support/demo.js";
 import { signUp, untilScansSettle, type Browser } from "../support/web.js";
 
 const ANTHROPIC_KEY = `sk-ant-test-${randomUUID()}`;
@@ -29,8 +29,7 @@ beforeAll(async () => {
   const connected = await owner.get((await consentWithAtlassian(owner, { enableCreateTicket: "yes" })).callback);
   if (connected.status !== 302) throw new Error(`connecting Jira answered ${connected.status}`);
   await untilScansSettle(owner, connected.location!);
-  const api = await owner.get(`/api/v1/connections/${demoId}/scan-output`, { accept: "application/json" });
-  output = (JSON.parse(api.body) as { output: ScanOutput }).output;
+  output = await scanOutputOf(owner, demoId);
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
 import { duration } from "../../app/src/web/overview-figures.js";
 import type { TestDatabase } from "../support/database.js";
-import { startDemoApp, type DemoApp } from "../support/demo.js";
+import { scanOutputOf, startDemoApp, type DemoApp } from "../support/demo.js";
 import { Browser, signUp, type TestWeb } from "../support/web.js";
 
 let app: DemoApp;
@@ -27,11 +27,7 @@ afterAll(async () => {
 
 const flowPath = (query = "") => `/connections/${connectionId}/flow${query}`;
 
-async function outputOf(query = ""): Promise<ScanOutput> {
-  const response = await owner.get(`/api/v1/connections/${connectionId}/scan-output${query}`, { accept: "application/json" });
-  expect(response.status, query).toBe(200);
-  return (JSON.parse(response.body) as { output: ScanOutput }).output;
-}
+const outputOf = (query = ""): Promise<ScanOutput> => scanOutputOf(owner, connectionId, query);
 
 const number = (value: number) => value.toLocaleString("en-US");
 /** The sample sentence of the analytics header, as the page writes it. */

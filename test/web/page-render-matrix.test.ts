@@ -13,7 +13,7 @@ import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
 import { findingKey } from "../../app/src/analysis/bottlenecks.js";
 import { findingsByKey } from "../../app/src/web/ticket-draft.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { connectAnalysedDemo } from "../support/demo.js";
+import { connectAnalysedDemo, scanOutputOf } from "../support/demo.js";
 import { signUp, startTestWeb, type Browser, type Page, type TestWeb } from "../support/web.js";
 import { startTestWorkers, type TestWorkers } from "../support/workers.js";
 
@@ -86,9 +86,7 @@ async function storedOutput(connectionId: string): Promise<ScanOutput | null> {
 
 /** The output the API computes for a filtered view. */
 async function filteredOutput(tenant: AnalysedTenant): Promise<ScanOutput> {
-  const api = await tenant.browser.get(`/api/v1/connections/${tenant.connectionId}/scan-output?${new URLSearchParams(tenant.filter)}`, { accept: "application/json" });
-  expect(api.status, api.body.slice(0, 300)).toBe(200);
-  return (JSON.parse(api.body) as { output: ScanOutput }).output;
+  return scanOutputOf(tenant.browser, tenant.connectionId, `?${new URLSearchParams(tenant.filter)}`);
 }
 
 const count = (text: string, pattern: RegExp) => [...text.matchAll(pattern)].length;

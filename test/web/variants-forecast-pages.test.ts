@@ -9,7 +9,7 @@ import type { ScanOutput } from "../../app/src/analysis/scan-output.js";
 import { BAR_LENGTH } from "../../app/src/web/charts/bars.js";
 import { duration } from "../../app/src/web/overview-figures.js";
 import type { TestDatabase } from "../support/database.js";
-import { startDemoApp, type DemoApp } from "../support/demo.js";
+import { scanOutputOf, startDemoApp, type DemoApp } from "../support/demo.js";
 import { signUp, type Browser, type TestWeb } from "../support/web.js";
 
 let app: DemoApp;
@@ -27,11 +27,7 @@ afterAll(async () => {
   await app.close();
 });
 
-async function outputOf(query = ""): Promise<ScanOutput> {
-  const page = await owner.get(`/api/v1/connections/${connectionId}/scan-output${query}`, { accept: "application/json" });
-  expect(page.status).toBe(200);
-  return (JSON.parse(page.body) as { output: ScanOutput }).output;
-}
+const outputOf = (query = ""): Promise<ScanOutput> => scanOutputOf(owner, connectionId, query);
 
 async function pageOf(name: "variants" | "forecast", query = "", browser = owner): Promise<{ status: number; html: string; text: string }> {
   const page = await browser.get(`/connections/${connectionId}/${name}${query}`);

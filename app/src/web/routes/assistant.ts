@@ -152,17 +152,18 @@ function seedQuestion(view: AnalyticsView, findingKey: string | null): string {
 async function assistantPage(deps: WebDeps, principal: Principal, view: AnalyticsView, input: PageInput) {
   const asker = { tenantId: principal.tenantId, userId: principal.userId };
   const about = scopeOf(view);
-  const { conversations, conversation, messages, showsNames } = await withMember(deps.pool, asker, async (client) => {
+  const { conversations, conversation, messages, bodies, showsNames } = await withMember(deps.pool, asker, async (client) => {
     const conversation = input.conversationId && isUuid(input.conversationId) ? await conversationIn(client, about, input.conversationId) : null;
+    const messages = conversation ? await messagesOf(client, conversation.id) : [];
     return {
       conversations: await conversationsAbout(client, about),
       conversation,
-      messages: conversation ? await messagesOf(client, conversation.id) : [],
+      messages,
+      bodies: await sentBodiesOf(client, messages.map((message) => message.request.id), principal.userId),
       showsNames: await assistantShowsNames(client),
     };
   });
   const month = await deps.assistant.limits.month(principal.tenantId);
-  const bodies = await withTenant(deps.pool, principal.tenantId, (client) => sentBodiesOf(client, messages.map((message) => message.request.id), principal.userId));
   const base = `/connections/${view.connectionId}/assistant`;
   const scopeParams = new URLSearchParams(view.filterQuery);
   const withParam = (name: string, value: string) => {
